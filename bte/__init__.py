@@ -1,0 +1,29 @@
+"""GiftBTE-compatible deterministic non-gray phonon BTE solver (numba kernels, no torch).
+
+Public API: read_input_folder(path) -> Problem, solve(problem) -> Result,
+write_outputs(result, directory).
+"""
+from .problem import BTEInputError, BoundaryCondition, Control, Geometry, Material, Mesh, Problem
+from .result import Result
+
+
+def read_input_folder(path, **kwargs):
+    """Read a GiftBTE run directory (holding input/CONTROL, GEOMETRY, PHONON); see bte.inputs."""
+    from .inputs import read_input_folder as _read
+    return _read(path, **kwargs)
+
+
+def solve(problem, **kwargs):
+    """Solve the steady BTE; see bte.solver.solve."""
+    from .solver import solve as _solve
+    return _solve(problem, **kwargs)
+
+
+def write_outputs(result, directory, **kwargs):
+    """Write GiftBTE's output files, kappa.json and a .vtu; see bte.outputs."""
+    from .outputs import write_outputs as _write
+    return _write(result, directory, **kwargs)
+
+
+__all__ = ["BTEInputError", "BoundaryCondition", "Control", "Geometry", "Material", "Mesh",
+           "Problem", "Result", "read_input_folder", "solve", "write_outputs"]

@@ -1,0 +1,209 @@
+"""Data model of a BTE problem: what the input readers produce and the solver consumes.
+
+Units: lengths in m (mesh coordinates are already multiplied by ScaleX/Y/Z), temperatures in K,
+group velocity in m/s, relaxation time in s, volumetric heat capacity in J m^-3 K^-1, heat source
+in W m^-3, conductivity in W m^-1 K^-1.  Every array is a plain numpy array.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+class BTEInputError(ValueError):
+    """Bad input: the message names the file, the line (1-based) and the field at fault."""
+
+    def __init__(self, message: str, file: str | Path | None = None, line: int | None = None,
+                 field: str | None = None):
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.line = line
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        what = f"{self.field}: " if self.field else ""
+        return f"{where}{what}{self.message}"
+
+
+@dataclass
+class Control:
+    """Solver settings of the CONTROL file (GiftBTE keywords and defaults)."""
+
+    state: str = "Steady"               # "Steady" or "Transient"
+    order: str = "2"                    # "1", "2" or "2limit"
+    iterative_scheme: str = "Sequential"  # "Sequential" (source iteration) or "Synthetic"
+    matrix_solver: str = "LU"           # accepted for compatibility; sweeps need no matrix
+    max_num_iter: int = 10000
+    residual_temp: float = 1e-6         # GiftBTE's normalised temperature change
+    residual_flux: float = 1e-4         # GiftBTE's normalised heat-flux change
+    t_ref: float = 300.0                # K
+    time_step: float | None = None      # s
+    total_time: float | None = None     # s
+    initial_temperature_file: Path | None = None
+    is_tdtr: bool = False
+    pulse_time: float = 0.0             # s
+    repetition_frequency: float = 0.0   # MHz
+    modulation_frequency: float = 0.0   # MHz
+    radius_probe: float = 0.0           # m
+    multiscale: Path | None = None
+
+
+@dataclass
+class Material:
+    """One material as N_b isotropic bands (GiftBTE band-table columns).
+
+    velocity: group velocity magnitude per band, m/s; tau: relaxation time, s;
+    heat_capacity: volumetric heat capacity per band, J m^-3 K^-1;
+    lattice_ratio: (C/tau)/sum(C/tau); heat_ratio: C/sum(C).
+    """
+
+    name: str
+    velocity: np.ndarray
+    tau: np.ndarray
+    heat_capacity: np.ndarray
+    lattice_ratio: np.ndarray
+    heat_ratio: np.ndarray
+
+    @property
+    def n_bands(self) -> int:
+        return len(self.velocity)
+
+    def kappa_bulk(self, dimension: int = 3) -> float:
+        """Bulk conductivity sum(C v^2 tau)/dimension, W m^-1 K^-1."""
+        return float(np.sum(self.heat_capacity * self.velocity**2 * self.tau) / dimension)
+
+
+@dataclass
+class BoundaryCondition:
+    """One entry of the BC file.
+
+    kind: 1 thermalizing, 2 diffuse, 3 specular, 5 interface (DMM), -1 periodic (partner set),
+    0/4 legacy (kept, no update); value: wall temperature (K) for kind 1, temperature offset
+    (K) for periodic; partner: the partner boundary index for periodic; transmissivity: for
+    kind 5, material index (0-based) -> per-band transmissivity from that material.
+    """
+
+    index: int
+    kind: int
+    value: float = 0.0
+    partner: int | None = None
+    transmissivity: dict[int, np.ndarray] | None = None
+    source: str = ""          # "file:line" of the entry, for messages
+
+
+@dataclass
+class Mesh:
+    """A mesh as read from file, cell-centred finite volumes.
+
+    points: (n_points, 3) vertex coordinates in m (scaled; unused axes are 0).
+    cell_offsets/cell_nodes: CSR connectivity of the cells in VTK vertex order;
+    cell_types: VTK type id per cell (3 line, 5 triangle, 9 quad, 10 tet, 12 hex, 13 wedge,
+    14 pyramid); cell_region: 0-based geometry region per cell.
+    bnd_offsets/bnd_nodes: CSR connectivity of boundary elements (points, lines, triangles or
+    quads); bnd_index: 1-based boundary index of each (as GiftBTE numbers boundaries).
+    scale: (ScaleX, ScaleY, ScaleZ) that was applied; source: the mesh file.
+    """
+
+    dim: int
+    points: np.ndarray
+    cell_offsets: np.ndarray
+    cell_nodes: np.ndarray
+    cell_types: np.ndarray
+    cell_region: np.ndarray
+    bnd_offsets: np.ndarray
+    bnd_nodes: np.ndarray
+    bnd_index: np.ndarray
+    scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    source: str = ""
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.cell_types)
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.cell_region.max()) + 1 if self.n_cells else 0
+
+    def cell(self, i: int) -> np.ndarray:
+        return self.cell_nodes[self.cell_offsets[i]:self.cell_offsets[i + 1]]
+
+
+@dataclass
+class Geometry:
+    """Finite-volume geometry built from a Mesh (see bte.geometry.build_geometry).
+
+    Per cell: centroid (n,3) m, volume (n,) m^dim (area in 2D, length in 1D), region (n,).
+    Cell faces in CSR (face_offsets over cells): face_neighbor >= 0 is the adjacent cell,
+    < 0 encodes boundary face b as -(b+1); face_normal unit outward (from the owning cell);
+    face_area m^(dim-1) (1 in 1D); face_center.
+    Boundary faces: bface_cell owning cell, bface_index 1-based boundary index, bface_normal
+    outward unit normal, bface_area, bface_center, bface_partner (the linked boundary face for
+    periodic pairs and for the two sides of a split interface, else -1).
+    """
+
+    dim: int
+    centroid: np.ndarray
+    volume: np.ndarray
+    region: np.ndarray
+    face_offsets: np.ndarray
+    face_neighbor: np.ndarray
+    face_normal: np.ndarray
+    face_area: np.ndarray
+    face_center: np.ndarray
+    bface_cell: np.ndarray
+    bface_index: np.ndarray
+    bface_normal: np.ndarray
+    bface_area: np.ndarray
+    bface_center: np.ndarray
+    bface_partner: np.ndarray
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.volume)
+
+    @property
+    def n_bfaces(self) -> int:
+        return len(self.bface_cell)
+
+
+@dataclass
+class Problem:
+    """Everything a steady (or transient) run needs, as read from a GiftBTE input folder.
+
+    root: the run directory (paths inside the inputs are relative to it).
+    region_material: 0-based material index per geometry region.
+    material_dimension: 3 (bulk, 4π angular space) or 2 (2D material, in-plane directions).
+    angle_method: 2 Gauss–Legendre, 1 uniform (CADOM); ntheta, nphi as in PHONON.
+    heat_source: per cell, W m^-3.
+    initial_temperature: per cell, K, from InitialTemperatureFile (None when not given).
+    """
+
+    root: Path
+    control: Control
+    geometry_dimension: int
+    mesh: Mesh
+    geometry: Geometry
+    materials: list[Material]
+    region_material: np.ndarray
+    material_dimension: int
+    angle_method: int
+    ntheta: int
+    nphi: int
+    boundary_conditions: dict[int, BoundaryCondition]
+    heat_source: np.ndarray
+    initial_temperature: np.ndarray | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_bands(self) -> int:
+        return self.materials[0].n_bands
+
+    @property
+    def cell_material(self) -> np.ndarray:
+        return self.region_material[self.geometry.region]

@@ -1,0 +1,1 @@
+"""ML-descriptor nonadiabatic molecular dynamics. Not built yet: see the nad issue."""

@@ -1,0 +1,1 @@
+"""Pipelines, batch runs and the `mts` command line."""
