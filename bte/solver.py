@@ -1,0 +1,257 @@
+"""Steady non-gray phonon BTE: source iteration by ordered sweeps, optional synthetic
+(diffusion) acceleration, first or second order (deferred correction), GiftBTE boundary types.
+
+Orchestration only; the numba kernels live in bte.kernels.  Units: m, s, K, J m^-3 K^-1,
+W m^-2, W m^-1 K^-1.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import kernels
+from .angles import AngularSet, angular_set, specular_map
+from .diffusion import build_diffusion
+from .geometry import least_squares_gradient, sweep_orders
+from .problem import Problem
+from .result import Result
+
+Callback = Callable[[int, float, float], None]
+
+
+@dataclass
+class _Setup:
+    """Arrays shared by every iteration (built once)."""
+
+    angles: AngularSet
+    cell_mat: np.ndarray
+    vel: np.ndarray
+    tau: np.ndarray
+    cap: np.ndarray
+    lattice_ratio: np.ndarray
+    heat_ratio: np.ndarray
+    face_an: np.ndarray
+    order: np.ndarray
+    n_cycle_cells: np.ndarray
+    grad: tuple[np.ndarray, np.ndarray, np.ndarray]
+    bf_kind: np.ndarray
+    bf_value: np.ndarray
+    bf_mat: np.ndarray
+    bf_trans: np.ndarray
+    bf_sn: np.ndarray
+    reflect: np.ndarray
+
+
+def _material_tables(problem: Problem):
+    mats = problem.materials
+    def stack(attr):
+        return np.ascontiguousarray(np.stack([getattr(m, attr) for m in mats]), dtype=np.float64)
+    return (stack("velocity"), stack("tau"), stack("heat_capacity"), stack("lattice_ratio"),
+            stack("heat_ratio"))
+
+
+def _setup(problem: Problem) -> _Setup:
+    g = problem.geometry
+    angles = angular_set(problem.material_dimension, problem.angle_method, problem.ntheta,
+                         problem.nphi)
+    cell_mat = np.ascontiguousarray(problem.cell_material, dtype=np.int64)
+    vel, tau, cap, lr, hr = _material_tables(problem)
+    owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
+    face_an = g.face_normal * (g.face_area / g.volume[owner])[:, None]
+    order, n_cycle = sweep_orders(g, angles.directions)
+    grad = least_squares_gradient(problem.mesh, g, cell_mat)
+
+    nbf = g.n_bfaces
+    bf_kind = np.zeros(nbf, dtype=np.int64)
+    bf_value = np.zeros(nbf)
+    bf_trans = np.zeros((nbf, problem.n_bands))
+    bf_mat = cell_mat[g.bface_cell]
+    for index, bc in problem.boundary_conditions.items():
+        sel = g.bface_index == index
+        if not sel.any():
+            continue
+        bf_kind[sel] = kernels.PERIODIC if bc.kind < 0 else bc.kind
+        bf_value[sel] = bc.value
+        if bc.kind == kernels.INTERFACE:
+            for f in np.flatnonzero(sel):
+                bf_trans[f] = bc.transmissivity[int(bf_mat[f])]
+    bf_kind[~np.isin(bf_kind, [1, 2, 3, 5, -1])] = kernels.KEEP
+    bf_sn = np.ascontiguousarray(g.bface_normal @ angles.directions.T)
+    reflect = np.zeros((nbf, angles.n_dir), dtype=np.int64)
+    spec = bf_kind == kernels.SPECULAR
+    if spec.any():
+        reflect[spec] = specular_map(angles.directions, g.bface_normal[spec])
+    return _Setup(angles, cell_mat, vel, tau, cap, lr, hr, np.ascontiguousarray(face_an),
+                  order, n_cycle, grad, bf_kind, bf_value, bf_mat, bf_trans, bf_sn, reflect)
+
+
+def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
+    """κ_eff along the driving direction, from the volume-integrated heat flux (GiftBTE's
+    example scripts, spec §2.7): κ = (Σ q·d̂ V / V_box) · L / ΔT, with V_box the bounding
+    box of the mesh and L the distance between the hot and cold boundaries along d̂.
+    Returns (kappa or None, direction or None, description)."""
+    g = problem.geometry
+    dim = problem.geometry_dimension
+    span = np.ptp(problem.mesh.points[:, :dim], axis=0)
+    v_box = float(np.prod(span))
+    centre = {}
+    for idx in np.unique(g.bface_index):
+        sel = g.bface_index == idx
+        a = g.bface_area[sel]
+        centre[int(idx)] = (a[:, None] * g.bface_center[sel]).sum(0) / a.sum()
+    bcs = problem.boundary_conditions
+    walls = {i: bc.value for i, bc in bcs.items() if bc.kind == 1 and i in centre}
+    pairs = [(i, bc.partner, bc.value - bcs[bc.partner].value) for i, bc in bcs.items()
+             if bc.kind < 0 and bc.partner in bcs and i in centre
+             and bc.value - bcs[bc.partner].value > 0]
+    if pairs:
+        hot, cold, dt = pairs[0]
+        how = (f"periodic boundaries {hot}->{cold} with a {dt:g} K offset: "
+               "kappa = (sum q.d V / V_box) * L / dT")
+    elif len(set(walls.values())) >= 2:
+        t_hot, t_cold = max(walls.values()), min(walls.values())
+        hot_c = np.mean([centre[i] for i, t in walls.items() if t == t_hot], axis=0)
+        cold_c = np.mean([centre[i] for i, t in walls.items() if t == t_cold], axis=0)
+        dt = t_hot - t_cold
+        how = (f"thermalizing walls at {t_hot:g} K and {t_cold:g} K: "
+               "kappa = (sum q.d V / V_box) * L / dT")
+        hot, cold = None, None
+        d = cold_c - hot_c
+    else:
+        return None, None, "no driving temperature difference (no two wall temperatures or periodic offset)"
+    if pairs:
+        d = centre[cold] - centre[hot]
+    length = float(np.linalg.norm(d))
+    d = d / length
+    q_along = float((heat_flux @ d * g.volume).sum()) / v_box
+    return q_along * length / dt, d, how
+
+
+def _errors(t_new, t_old, q_new, q_old):
+    """GiftBTE's convergence measures (spec §2.4)."""
+    n = len(t_new)
+    err_t = np.abs(t_new - t_old).sum() / (n * max(np.abs(t_new).max(), 1e-300))
+    qn, qo = np.linalg.norm(q_new, axis=1), np.linalg.norm(q_old, axis=1)
+    err_q = np.abs(qn - qo).sum() / (n * max(qn.max(), 1e-300))
+    return float(err_t), float(err_q)
+
+
+def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float | None = None,
+          residual_flux: float | None = None, scheme: str | None = None,
+          order: str | None = None, callback: Callback | None = None) -> Result:
+    """Solve the steady BTE of `problem`.
+
+    Settings default to the CONTROL file (MaxNumIter, ResidualTemp, ResidualFlux,
+    IterativeScheme 'Sequential' | 'Synthetic', Order '1' | '2' | '2limit'); keyword
+    arguments override them.  callback(iteration, err_T, err_q) is called after every
+    iteration.  Stops when both GiftBTE convergence measures are below their thresholds, at
+    max_iter, or raises RuntimeError when the iteration diverges.
+    """
+    start = time.perf_counter()
+    ctl = problem.control
+    max_iter = ctl.max_num_iter if max_iter is None else max_iter
+    tol_t = ctl.residual_temp if residual_temp is None else residual_temp
+    tol_q = ctl.residual_flux if residual_flux is None else residual_flux
+    scheme = (ctl.iterative_scheme if scheme is None else scheme).strip()
+    order = (ctl.order if order is None else order).strip()
+    synthetic = scheme.lower().startswith("synthetic")
+    second = order.startswith("2")
+    limit = order == "2limit"
+
+    s = _setup(problem)
+    g = problem.geometry
+    nb_, nd, nc = problem.n_bands, s.angles.n_dir, g.n_cells
+    dim = problem.material_dimension
+    kappa_mat = np.array([m.kappa_bulk(dim) for m in problem.materials])
+    # Marshak conductance of thermalizing walls and interface conductance, per boundary face
+    cv = (s.cap * s.vel)[s.bf_mat]                                     # (nbf, nb)
+    wall_h = cv.sum(1) * (0.5 if dim == 3 else 2 / np.pi)
+    iface_g = (cv * s.bf_trans).sum(1) * (0.25 if dim == 3 else 1 / np.pi)
+    linked = s.bf_kind == kernels.INTERFACE
+    iface_g[linked] = 0.5 * (iface_g[linked] + iface_g[g.bface_partner[linked]])
+    upwind_h = (s.cap * s.vel).sum(1)[s.cell_mat] * (0.25 if dim == 3 else 1 / np.pi)
+    diff = build_diffusion(g, kappa_mat[s.cell_mat], upwind_h, s.bf_kind, s.bf_value, wall_h, iface_g)
+    heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
+
+    if problem.initial_temperature is not None:
+        temp = np.array(problem.initial_temperature, dtype=np.float64)
+    else:
+        temp = diff.solve(heat, boundary=True)
+        if diff.singular:
+            temp += ctl.t_ref - np.average(temp, weights=g.volume)
+    cap_cell = s.cap[s.cell_mat]                                       # (nc, nb)
+    e = np.ascontiguousarray(np.broadcast_to((cap_cell * temp[:, None]).T[:, None, :],
+                                             (nb_, nd, nc)))
+    # boundary values: walls at their temperature, everything else at the adjacent cell's
+    t_face = np.where(s.bf_kind == kernels.THERMALIZING, s.bf_value, temp[g.bface_cell])
+    e_bnd = np.ascontiguousarray(np.broadcast_to(
+        (s.cap[s.bf_mat] * t_face[:, None]).T[:, None, :], (nb_, nd, g.n_bfaces)))
+    per = s.bf_kind == kernels.PERIODIC
+    if per.any():   # periodic inflow: partner cell's temperature plus the offset
+        p = g.bface_partner[per]
+        t_in = temp[g.bface_cell[p]] + s.bf_value[per] - s.bf_value[p]
+        e_bnd[:, :, per] = (s.cap[s.bf_mat[per]] * t_in[:, None]).T[:, None, :]
+
+    t_lat = np.empty(nc)
+    t_en = np.empty(nc)
+    t_band = np.empty((nb_, nc))
+    flux = np.empty((nc, 3))
+    g_cell = (s.cap / s.tau)[s.cell_mat].sum(1)                       # Σ_b C_b/τ_b per cell
+    t_prev = temp.copy()
+    q_prev = np.zeros((nc, 3))
+    history: list[tuple[float, float]] = []
+    converged = False
+    rising = 0
+    it = 0
+    g_off, g_nbr, g_w = s.grad
+    inflow_lagged = ((s.bf_sn < 0) & (s.bf_kind != kernels.THERMALIZING)[:, None]).T[None]
+    for it in range(1, max_iter + 1):
+        kernels.sweep(e, e_bnd, temp, heat, s.cell_mat, s.vel, s.tau, s.cap, s.heat_ratio,
+                      s.angles.directions, g.face_offsets, g.face_neighbor, s.face_an,
+                      g.face_center, g.centroid, s.order, g_off, g_nbr, g_w, second, limit,
+                      g.bface_cell, g.bface_normal, g.bface_center)
+        kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.vel, s.cap,
+                        s.lattice_ratio, t_lat, t_en, t_band, flux)
+        kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
+                                  s.bf_trans, s.reflect, s.bf_sn, s.angles.weights, s.vel,
+                                  s.cap)
+        if synthetic:
+            delta = diff.solve(g_cell * (t_lat - temp), boundary=False)
+            temp = t_lat + delta
+            # the reflected/periodic inflow carries the correction too, else the walls undo it
+            e_bnd += ((s.cap[s.bf_mat] * delta[g.bface_cell][:, None]).T[:, None, :]
+                      * inflow_lagged)
+        else:
+            temp = t_lat.copy()
+        err_t, err_q = _errors(t_lat, t_prev, flux, q_prev)
+        history.append((err_t, err_q))
+        if callback is not None:
+            callback(it, err_t, err_q)
+        if not (np.isfinite(err_t) and np.isfinite(err_q)):
+            raise RuntimeError(f"the iteration diverged at iteration {it} (NaN/inf); "
+                               "try Order=1 or 2limit")
+        if err_t <= tol_t and err_q <= tol_q:
+            converged = True
+            break
+        rising = rising + 1 if len(history) > 1 and err_t > history[-2][0] and \
+            err_q > history[-2][1] else 0
+        if rising >= 10 and it > 20:
+            raise RuntimeError(f"both residuals rose for 10 iterations (iteration {it}); "
+                               "try Order=1 or 2limit")
+        t_prev = t_lat.copy()
+        q_prev = flux.copy()
+
+    kappa, direction, how = _kappa_effective(problem, flux)
+    settings = dict(scheme="Synthetic" if synthetic else "Sequential", order=order,
+                    n_directions=nd, n_bands=nb_, n_cells=nc, angle_method=problem.angle_method,
+                    ntheta=problem.ntheta, nphi=problem.nphi,
+                    residual_temp=tol_t, residual_flux=tol_q, max_iter=max_iter,
+                    cycle_broken_cells=int(s.n_cycle_cells.sum()))
+    return Result(problem=problem, temperature_lattice=t_lat.copy(), temperature_energy=t_en,
+                  temperature_band=t_band, heat_flux=flux, kappa_effective=kappa,
+                  kappa_method=how, kappa_direction=direction, iterations=it,
+                  converged=converged, residual_history=history,
+                  wall_time=time.perf_counter() - start, settings=settings)
