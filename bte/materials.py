@@ -1,0 +1,331 @@
+"""Phonon material data for the BTE: GiftBTE band tables, ShengBTE and ALAMODE mode data, and
+the binning of phonon modes into bands.
+
+A material is N_b isotropic bands (see :class:`bte.problem.Material`): group velocity v (m/s),
+relaxation time tau (s), volumetric heat capacity C (J m^-3 K^-1), lattice ratio
+(C/tau)/sum(C/tau) and heat ratio C/sum(C).  :func:`bin_modes` is the single place where phonon
+modes (plain arrays: angular frequency rad/s, |v| m/s, tau s, C J m^-3 K^-1 per mode) become
+bands; the ShengBTE and ALAMODE readers and the ``phonons`` package all go through it.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from scipy import constants
+
+from .problem import BTEInputError, Material
+
+BINNING_METHODS = ("giftbte", "frequency", "mfp")
+RATIO_TOLERANCE = 1e-6        # GiftBTE's tolerance on the sum of the lattice-ratio column
+
+_SPEED_OF_LIGHT_CM = constants.c * 100.0   # cm/s, for ALAMODE's cm^-1 frequencies
+
+Warn = Callable[[str], None]
+
+
+def _default_warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def _is_number(token: str) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def band_table_from_text(lines: Sequence[str], source: str | Path, first_line: int, n_bands: int,
+                         *, name: str | None = None, warn: Warn | None = None) -> Material:
+    """Read a GiftBTE band table (an inline PHONON table or a DATABASE file).
+
+    lines: the text lines holding the table (blank lines are skipped); lines[0] is line
+    ``first_line`` (1-based) of ``source``, the file named in errors.  Each non-blank line holds
+    five numbers: v (m/s), tau (s), C (J m^-3 K^-1), lattice ratio, heat ratio; text after the five
+    numbers is ignored.  Exactly ``n_bands`` rows are required.  The lattice-ratio column must sum
+    to 1 within 1e-6 (as GiftBTE checks); a heat-ratio sum off by more than that is only reported
+    through ``warn`` (GiftBTE does not check it; the shipped Ge_ran.dat sums to 1.004).
+    """
+    warn = warn or _default_warn
+    rows: list[list[float]] = []
+    row_lines: list[int] = []
+    for k, text in enumerate(lines):
+        tokens = text.split()
+        if not tokens:
+            continue
+        lineno = first_line + k
+        if len(tokens) < 5 or not all(_is_number(t) for t in tokens[:5]):
+            raise BTEInputError(
+                f"band-table row {len(rows) + 1} of {n_bands}: expected 5 numbers "
+                f"(v, tau, C, lattice ratio, heat ratio), got {text.strip()!r}",
+                source, lineno, "band table")
+        if len(tokens) > 5 and _is_number(tokens[5]):
+            raise BTEInputError(f"band-table row has more than 5 numbers: {text.strip()!r}",
+                                source, lineno, "band table")
+        rows.append([float(t) for t in tokens[:5]])
+        row_lines.append(lineno)
+    if len(rows) != n_bands:
+        raise BTEInputError(f"the table has {len(rows)} bands but BandNumber is {n_bands}",
+                            source, row_lines[-1] if row_lines else first_line, "BandNumber")
+    table = np.array(rows, dtype=np.float64).reshape(n_bands, 5)
+    columns = ("velocity", "tau", "heat capacity", "lattice ratio", "heat ratio")
+    bad = ~np.isfinite(table) | (table < 0)
+    bad[:, 1] |= table[:, 1] == 0.0
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise BTEInputError(f"{columns[col]} = {table[row, col]!r} is not a finite "
+                            f"{'positive' if col == 1 else 'non-negative'} number",
+                            source, row_lines[row], "band table")
+    lattice_sum = table[:, 3].sum()
+    if abs(lattice_sum - 1.0) > RATIO_TOLERANCE:
+        raise BTEInputError(f"the lattice-ratio column (4) sums to {lattice_sum:.9g}, not 1 "
+                            f"(energy conservation); tolerance {RATIO_TOLERANCE:g}",
+                            source, row_lines[0], "lattice ratio")
+    heat_sum = table[:, 4].sum()
+    if abs(heat_sum - 1.0) > RATIO_TOLERANCE:
+        warn(f"{source}:{row_lines[0]}: heat ratio: the heat-ratio column (5) sums to "
+             f"{heat_sum:.9g}, not 1 (GiftBTE does not check this; the table is used as given)")
+    return Material(name=name if name is not None else Path(str(source)).stem,
+                    velocity=table[:, 0].copy(), tau=table[:, 1].copy(),
+                    heat_capacity=table[:, 2].copy(), lattice_ratio=table[:, 3].copy(),
+                    heat_ratio=table[:, 4].copy())
+
+
+def read_band_table(path: str | Path, n_bands: int, *, warn: Warn | None = None) -> Material:
+    """Read a GiftBTE DATABASE band-table file (see :func:`band_table_from_text`)."""
+    path = Path(path)
+    text = path.read_text(errors="replace").splitlines()
+    return band_table_from_text(text, path, 1, n_bands, name=path.stem, warn=warn)
+
+
+def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
+              heat_capacity: np.ndarray, n_bands: int, method: str = "giftbte", *,
+              name: str = "modes", source: str | Path | None = None) -> Material:
+    """Group phonon modes into ``n_bands`` isotropic bands.
+
+    Per mode: frequency (angular, rad/s), velocity |v_g| (m/s), tau (s), heat_capacity
+    (J m^-3 K^-1, the mode's share of the volumetric heat capacity, so sum C v^2 tau / 3 is the
+    bulk conductivity in W m^-1 K^-1).
+
+    method: "giftbte" keeps the modes in the given order and cuts them into N_b consecutive
+    chunks of floor(N/N_b) modes, the last chunk taking the remainder (GiftBTE's ShengBTE/ALAMODE
+    binning; reproduces its numbers when the modes come in file order).  "frequency" and "mfp"
+    sort the modes by frequency or by mean free path v*tau first and cut them into N_b chunks
+    whose sizes differ by at most one.
+
+    Per band: C_b = sum C, v_b = sum(C v)/C_b, tau_b = sum(C v^2 tau)/(C_b v_b^2), so that each
+    band keeps its conductivity contribution exactly; lattice ratio (C_b/tau_b)/sum(C/tau) and
+    heat ratio C_b/sum(C_b).  Raises BTEInputError for invalid modes, more bands than modes, or a
+    band without heat capacity, velocity or relaxation time.
+    """
+    arrays = [np.asarray(a, dtype=np.float64).ravel()
+              for a in (frequency, velocity, tau, heat_capacity)]
+    n_modes = len(arrays[0])
+    if any(len(a) != n_modes for a in arrays):
+        raise BTEInputError(f"{name}: frequency, velocity, tau and heat capacity differ in length "
+                            f"({', '.join(str(len(a)) for a in arrays)})", source, None, "modes")
+    if method not in BINNING_METHODS:
+        raise BTEInputError(f"unknown binning method {method!r}; use one of {BINNING_METHODS}",
+                            source, None, "binning")
+    if n_bands < 1 or n_modes < n_bands:
+        raise BTEInputError(f"{name}: cannot make {n_bands} bands from {n_modes} modes "
+                            "(empty bands)", source, None, "BandNumber")
+    freq, vel, tau_m, cap = arrays
+    invalid = ~(np.isfinite(vel) & np.isfinite(tau_m) & np.isfinite(cap)) \
+        | (vel < 0) | (tau_m < 0) | (cap < 0)
+    if invalid.any():
+        i = int(np.argmax(invalid))
+        raise BTEInputError(f"{name}: mode {i} has v = {vel[i]!r} m/s, tau = {tau_m[i]!r} s, "
+                            f"C = {cap[i]!r} J/m^3K (need finite, non-negative values)",
+                            source, None, "modes")
+
+    if method == "giftbte":
+        order = np.arange(n_modes)
+        bounds = np.arange(n_bands + 1) * (n_modes // n_bands)
+        bounds[-1] = n_modes
+    else:
+        key = freq if method == "frequency" else vel * tau_m
+        order = np.argsort(key, kind="stable")
+        bounds = np.arange(n_bands + 1) * n_modes // n_bands
+    band_of_mode = np.repeat(np.arange(n_bands), np.diff(bounds))
+    vel, tau_m, cap = vel[order], tau_m[order], cap[order]
+
+    c_band = np.bincount(band_of_mode, cap, n_bands)
+    cv_band = np.bincount(band_of_mode, cap * vel, n_bands)
+    kappa_band = np.bincount(band_of_mode, cap * vel**2 * tau_m, n_bands)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v_band = cv_band / c_band
+        tau_band = kappa_band / (c_band * v_band**2)
+    good = np.isfinite(v_band) & np.isfinite(tau_band) & (c_band > 0) & (v_band > 0) \
+        & (tau_band > 0)
+    if not good.all():
+        b = int(np.argmin(good))
+        raise BTEInputError(f"{name}: band {b + 1} (modes {bounds[b]}..{bounds[b + 1] - 1} after "
+                            f"{method!r} ordering) has C = {c_band[b]:g} J/m^3K, "
+                            f"v = {v_band[b]:g} m/s, tau = {tau_band[b]:g} s; every band needs "
+                            "positive heat capacity, velocity and relaxation time (use fewer "
+                            "bands or another binning)", source, None, "BandNumber")
+    c_over_tau = c_band / tau_band
+    return Material(name=name, velocity=v_band, tau=tau_band, heat_capacity=c_band,
+                    lattice_ratio=c_over_tau / c_over_tau.sum(), heat_ratio=c_band / c_band.sum())
+
+
+def _load_columns(path: Path, min_columns: int, what: str) -> np.ndarray:
+    """Whole-file numeric table (2-D float64); BTEInputError naming the file on failure."""
+    if not path.is_file():
+        raise BTEInputError(f"missing {what} file", path, None, what)
+    try:
+        data = np.loadtxt(path, dtype=np.float64, comments="#", ndmin=2)
+    except ValueError as exc:
+        raise BTEInputError(f"cannot read {what} as a numeric table: {exc}", path, None,
+                            what) from None
+    if data.shape[1] < min_columns:
+        raise BTEInputError(f"{what} has {data.shape[1]} columns, expected at least "
+                            f"{min_columns}", path, None, what)
+    return data
+
+
+_FORTRAN_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eEdD][-+]?\d+)?"
+
+
+def _fortran_floats(text: str) -> list[float]:
+    return [float(t.replace("d", "e").replace("D", "e"))
+            for t in re.findall(_FORTRAN_NUMBER, text)]
+
+
+def _read_shengbte_control(path: Path) -> tuple[np.ndarray, float, np.ndarray, float]:
+    """ngrid (3 ints), lfactor (nm), lattvec (3x3, rows = lattice vectors, units of lfactor), T (K)
+    from a ShengBTE CONTROL namelist file."""
+    if not path.is_file():
+        raise BTEInputError("missing ShengBTE CONTROL file", path, None, "CONTROL")
+    found: dict[str, tuple[list[float], int]] = {}
+    lattvec: dict[int, tuple[list[float], int]] = {}
+    for lineno, raw in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        line = raw.split("!")[0]
+        for match in re.finditer(r"(ngrid|lfactor|lattvec|T)\s*(\([^)]*\))?\s*=\s*"
+                                 rf"((?:{_FORTRAN_NUMBER}[\s,]*)+)", line):
+            key, index, values = match.group(1), match.group(2), _fortran_floats(match.group(3))
+            if key == "T":
+                start = match.start()
+                # GiftBTE skips lines containing TRUE/True when looking for T (and requires T to
+                # be indented; both column-0 and indented T are accepted here).
+                if "TRUE" in raw or "True" in raw or (start > 0 and (line[start - 1].isalnum()
+                                                                     or line[start - 1] == "_")):
+                    continue
+            if key == "lattvec":
+                column = re.fullmatch(r"\(\s*:\s*,\s*([123])\s*\)", index or "")
+                if column is None:
+                    raise BTEInputError("expected lattvec(:,k) = x y z", path, lineno, "lattvec")
+                lattvec[int(column.group(1))] = (values, lineno)
+            else:
+                found[key] = (values, lineno)
+    need = {"ngrid": 3, "lfactor": 1, "T": 1}
+    for key, count in need.items():
+        if key not in found:
+            raise BTEInputError(f"no {key} in the ShengBTE CONTROL file", path, None, key)
+        if len(found[key][0]) < count:
+            raise BTEInputError(f"{key} needs {count} number(s)", path, found[key][1], key)
+    if sorted(lattvec) != [1, 2, 3] or any(len(v) < 3 for v, _ in lattvec.values()):
+        raise BTEInputError("need lattvec(:,1), lattvec(:,2) and lattvec(:,3), 3 numbers each",
+                            path, None, "lattvec")
+    ngrid = np.array(found["ngrid"][0][:3], dtype=np.int64)
+    lattice = np.array([lattvec[k][0][:3] for k in (1, 2, 3)], dtype=np.float64)
+    return ngrid, found["lfactor"][0][0], lattice, found["T"][0][0]
+
+
+def _shengbte_name(folder: Path) -> str:
+    """GaN for .../GaN and for GiftBTE's default-set layout .../GaN/ShengBTEFile."""
+    return folder.parent.name if folder.name == "ShengBTEFile" else folder.name
+
+
+def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte") -> Material:
+    """Bands from a ShengBTE output folder (CONTROL, BTE.omega, BTE.qpoints_full, BTE.v,
+    BTE.w_final), binned by :func:`bin_modes`.
+
+    Units in the files: lfactor nm, omega rad/ps, v km/s, scattering rate 1/ps, T K.  Modes are
+    taken branch-major over the full q grid (column 2 of BTE.qpoints_full is the 1-based
+    irreducible index; BTE.v and BTE.w_final rows are branch-major over irreducible q).  The mode
+    heat capacity is C = k_B x^2 e^x/(e^x-1)^2 / (V N_q), x = hbar omega/(k_B T), in J m^-3 K^-1,
+    with CODATA constants (GiftBTE's rounded k_B, hbar differ by < 1e-4 relative).  Modes whose
+    C v^2 tau is NaN, infinite or negative are dropped (Gamma acoustic modes, as GiftBTE does).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BTEInputError("ShengBTE folder not found", folder, None, "ShengBTE")
+    ngrid, lfactor, lattice, temperature = _read_shengbte_control(folder / "CONTROL")
+    # Cell volume |det(lattvec)| lfactor^3, nm^3 -> m^3.  GiftBTE's hand-written determinant has a
+    # typo (lattvec[0][1]^2 where lattvec[0][1]*lattvec[1][0] belongs), harmless only when that
+    # element is 0 (the shipped cells); the correct determinant is used here.
+    volume = abs(np.linalg.det(lattice)) * lfactor**3 * 1e-27
+    n_q = int(np.prod(ngrid))
+
+    omega_irr = _load_columns(folder / "BTE.omega", 1, "BTE.omega")
+    n_irr, n_branch = omega_irr.shape
+    qpoints = _load_columns(folder / "BTE.qpoints_full", 2, "BTE.qpoints_full")
+    v_rows = _load_columns(folder / "BTE.v", 3, "BTE.v")
+    w_rows = _load_columns(folder / "BTE.w_final", 2, "BTE.w_final")
+    if len(qpoints) != n_q:
+        raise BTEInputError(f"{len(qpoints)} q-points but ngrid = {ngrid.tolist()} gives {n_q}",
+                            folder / "BTE.qpoints_full", None, "BTE.qpoints_full")
+    irreducible = qpoints[:, 1].astype(np.int64) - 1
+    if irreducible.min() < 0 or irreducible.max() >= n_irr:
+        raise BTEInputError(f"irreducible q index outside 1..{n_irr} (the rows of BTE.omega)",
+                            folder / "BTE.qpoints_full", None, "BTE.qpoints_full")
+    for rows, file in ((v_rows, "BTE.v"), (w_rows, "BTE.w_final")):
+        if len(rows) != n_irr * n_branch:
+            raise BTEInputError(f"{len(rows)} rows, expected {n_irr} irreducible q x {n_branch} "
+                                "branches (from BTE.omega)", folder / file, None, file)
+
+    def full_grid(per_irreducible: np.ndarray) -> np.ndarray:
+        """(branch, irreducible q) values -> modes branch-major over the full grid."""
+        return per_irreducible.reshape(n_branch, n_irr)[:, irreducible].ravel()
+
+    omega = full_grid(omega_irr.T) * 1e12                          # rad/s
+    velocity = full_grid(np.linalg.norm(v_rows[:, :3], axis=1)) * 1e3   # m/s
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        tau = 1e-12 / full_grid(w_rows[:, 1])                      # s
+        half_x = constants.hbar * omega / (2.0 * constants.k * temperature)
+        heat_capacity = constants.k * (half_x / np.sinh(half_x))**2 / (volume * n_q)
+        kappa = heat_capacity * velocity**2 * tau
+    keep = np.isfinite(kappa) & (kappa >= 0)
+    return bin_modes(omega[keep], velocity[keep], tau[keep], heat_capacity[keep], n_bands,
+                     binning, name=_shengbte_name(folder), source=folder)
+
+
+def read_alamode_tau(path: str | Path, n_bands: int, binning: str = "giftbte") -> Material:
+    """Bands from ALAMODE's ``analyze_phonons.py --calc tau`` output, binned by :func:`bin_modes`.
+
+    Header lines "# kpoint range a b" and "# mode range c d" give the expected row count; each row:
+    ik, is, frequency (cm^-1), lifetime (ps), |v| (m/s), MFP (nm), multiplicity, 9 kappa
+    components (W m^-1 K^-1).  As GiftBTE: per-mode kappa = (kxx+kyy+kzz)*multiplicity and
+    C = kappa/(v^2 tau) in J m^-3 K^-1 (0 when v or tau is 0); modes kept in file order.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BTEInputError("ALAMODE tau file not found", path, None, "ALAMODE")
+    with path.open(errors="replace") as handle:
+        header = [line for _, line in zip(range(20), handle) if line.lstrip().startswith("#")]
+    ranges = {}
+    for line in header:
+        match = re.search(r"(kpoint|mode)\s+range\s+(\d+)\s+(\d+)", line)
+        if match:
+            ranges[match.group(1)] = int(match.group(3)) - int(match.group(2)) + 1
+    data = _load_columns(path, 16, "ALAMODE tau")
+    if len(ranges) == 2 and len(data) != ranges["kpoint"] * ranges["mode"]:
+        raise BTEInputError(f"{len(data)} mode rows, but the header announces "
+                            f"{ranges['kpoint']} k-points x {ranges['mode']} modes", path, None,
+                            "ALAMODE")
+    omega = 2.0 * np.pi * _SPEED_OF_LIGHT_CM * data[:, 2]     # rad/s
+    tau = data[:, 3] * 1e-12                                   # s
+    velocity = data[:, 4]                                      # m/s
+    kappa = (data[:, 7] + data[:, 11] + data[:, 15]) * data[:, 6]
+    denominator = velocity**2 * tau
+    heat_capacity = np.zeros_like(kappa)
+    nonzero = denominator != 0
+    heat_capacity[nonzero] = kappa[nonzero] / denominator[nonzero]
+    return bin_modes(omega, velocity, tau, heat_capacity, n_bands, binning, name=path.stem,
+                     source=path)
