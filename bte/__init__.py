@@ -3,7 +3,8 @@
 Public API: read_input_folder(path) -> Problem, solve(problem) -> Result,
 write_outputs(result, directory).
 """
-from .problem import BTEInputError, BoundaryCondition, Control, Geometry, Material, Mesh, Problem
+from .problem import (BTEInputError, BoundaryCondition, Control, Geometry, Material, Mesh, Problem,
+                      SolverDivergedError)
 from .result import Result
 
 
@@ -26,4 +27,4 @@ def write_outputs(result, directory, **kwargs):
 
 
 __all__ = ["BTEInputError", "BoundaryCondition", "Control", "Geometry", "Material", "Mesh",
-           "Problem", "Result", "read_input_folder", "solve", "write_outputs"]
+           "Problem", "Result", "SolverDivergedError", "read_input_folder", "solve", "write_outputs"]

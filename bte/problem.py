@@ -31,6 +31,10 @@ class BTEInputError(ValueError):
         return f"{where}{what}{self.message}"
 
 
+class SolverDivergedError(RuntimeError):
+    """The steady iteration diverged (NaN/inf, or both residuals rising for 10 iterations)."""
+
+
 @dataclass
 class Control:
     """Solver settings of the CONTROL file (GiftBTE keywords and defaults)."""

@@ -16,7 +16,7 @@ from . import kernels
 from .angles import AngularSet, angular_set, specular_map
 from .diffusion import build_diffusion
 from .geometry import least_squares_gradient, sweep_orders
-from .problem import Problem
+from .problem import Problem, SolverDivergedError
 from .result import Result
 
 Callback = Callable[[int, float, float], None]
@@ -91,43 +91,40 @@ def _setup(problem: Problem) -> _Setup:
 def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
     """κ_eff along the driving direction, from the volume-integrated heat flux (GiftBTE's
     example scripts, spec §2.7): κ = (Σ q·d̂ V / V_box) · L / ΔT, with V_box the bounding
-    box of the mesh and L the distance between the hot and cold boundaries along d̂.
-    Returns (kappa or None, direction or None, description)."""
+    box of the mesh, d̂ and L the direction and distance from the hot to the cold boundary.
+    The drive is a periodic pair with a temperature offset, else thermalizing walls at two
+    temperatures.  Returns (kappa or None, direction or None, description)."""
     g = problem.geometry
-    dim = problem.geometry_dimension
-    span = np.ptp(problem.mesh.points[:, :dim], axis=0)
-    v_box = float(np.prod(span))
-    centre = {}
-    for idx in np.unique(g.bface_index):
-        sel = g.bface_index == idx
-        a = g.bface_area[sel]
-        centre[int(idx)] = (a[:, None] * g.bface_center[sel]).sum(0) / a.sum()
     bcs = problem.boundary_conditions
-    walls = {i: bc.value for i, bc in bcs.items() if bc.kind == 1 and i in centre}
-    pairs = [(i, bc.partner, bc.value - bcs[bc.partner].value) for i, bc in bcs.items()
-             if bc.kind < 0 and bc.partner in bcs and i in centre
-             and bc.value - bcs[bc.partner].value > 0]
+
+    def centre(indices):
+        sel = np.isin(g.bface_index, list(indices))
+        a = g.bface_area[sel]
+        return (a[:, None] * g.bface_center[sel]).sum(0) / a.sum()
+
+    present = set(np.unique(g.bface_index).tolist())
+    pairs = [(i, bc.partner, bc.value - bcs[bc.partner].value) for i, bc in sorted(bcs.items())
+             if bc.kind < 0 and bc.partner in bcs and i in present
+             and bc.value > bcs[bc.partner].value]
+    walls = {i: bc.value for i, bc in bcs.items() if bc.kind == 1 and i in present}
     if pairs:
         hot, cold, dt = pairs[0]
-        how = (f"periodic boundaries {hot}->{cold} with a {dt:g} K offset: "
-               "kappa = (sum q.d V / V_box) * L / dT")
+        d = centre([cold]) - centre([hot])
+        how = f"periodic boundaries {hot} -> {cold} with a {dt:g} K offset"
     elif len(set(walls.values())) >= 2:
         t_hot, t_cold = max(walls.values()), min(walls.values())
-        hot_c = np.mean([centre[i] for i, t in walls.items() if t == t_hot], axis=0)
-        cold_c = np.mean([centre[i] for i, t in walls.items() if t == t_cold], axis=0)
+        d = (centre([i for i, t in walls.items() if t == t_cold])
+             - centre([i for i, t in walls.items() if t == t_hot]))
         dt = t_hot - t_cold
-        how = (f"thermalizing walls at {t_hot:g} K and {t_cold:g} K: "
-               "kappa = (sum q.d V / V_box) * L / dT")
-        hot, cold = None, None
-        d = cold_c - hot_c
+        how = f"thermalizing walls at {t_hot:g} K and {t_cold:g} K"
     else:
-        return None, None, "no driving temperature difference (no two wall temperatures or periodic offset)"
-    if pairs:
-        d = centre[cold] - centre[hot]
+        return None, None, "no driving temperature difference (no periodic offset, no two wall temperatures)"
     length = float(np.linalg.norm(d))
     d = d / length
+    dim = problem.geometry_dimension
+    v_box = float(np.prod(np.ptp(problem.mesh.points[:, :dim], axis=0)))
     q_along = float((heat_flux @ d * g.volume).sum()) / v_box
-    return q_along * length / dt, d, how
+    return q_along * length / dt, d, how + ": kappa = (sum q.d V / V_box) * L / dT"
 
 
 def _errors(t_new, t_old, q_new, q_old):
@@ -154,7 +151,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     IterativeScheme 'Sequential' | 'Synthetic', Order '1' | '2' | '2limit'); keyword
     arguments override them.  callback(iteration, err_T, err_q) is called after every
     iteration.  Stops when both GiftBTE convergence measures are below their thresholds, at
-    max_iter, or raises RuntimeError when the iteration diverges.
+    max_iter, or raises SolverDivergedError when the iteration diverges.
     """
     start = time.perf_counter()
     ctl = problem.control
@@ -236,15 +233,15 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
         if callback is not None:
             callback(it, err_t, err_q)
         if not (np.isfinite(err_t) and np.isfinite(err_q)):
-            raise RuntimeError(f"the iteration diverged at iteration {it} (NaN/inf); "
+            raise SolverDivergedError(f"the iteration diverged at iteration {it} (NaN/inf); "
                                "try Order=1 or 2limit")
         if err_t <= tol_t and err_q <= tol_q:
             converged = True
             break
-        rising = rising + 1 if len(history) > 1 and err_t > history[-2][0] and \
-            err_q > history[-2][1] else 0
+        both_rose = len(history) > 1 and err_t > history[-2][0] and err_q > history[-2][1]
+        rising = rising + 1 if both_rose else 0
         if rising >= 10 and it > 20:
-            raise RuntimeError(f"both residuals rose for 10 iterations (iteration {it}); "
+            raise SolverDivergedError(f"both residuals rose for 10 iterations (iteration {it}); "
                                "try Order=1 or 2limit")
         t_prev = t_lat.copy()
         q_prev = flux.copy()

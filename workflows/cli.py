@@ -8,7 +8,7 @@ Each command group (``bte``, later ``phonons``, ``nad``, ...) is registered by o
 only inside its handlers, so ``mts bte`` never imports torch or phonopy.
 
 Exit codes: 0 success; 1 the run finished without converging (outputs still written), the
-solver failed (RuntimeError, e.g. divergence; no outputs) or the outputs could not be written;
+solver diverged (SolverDivergedError; no outputs) or the outputs could not be written;
 2 bad usage or bad input (one ``mts: error: ...`` line on stderr, no traceback); 130 interrupted.
 """
 from __future__ import annotations
@@ -149,7 +149,7 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
         progress.close()
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except RuntimeError as exc:  # the solver's way of reporting a diverging iteration
+    except bte.SolverDivergedError as exc:
         progress.close()
         print(f"{PROG}: error: solver failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_FAILED
