@@ -333,10 +333,8 @@ def _vertex_stencil(cell_offsets, cell_nodes, n_points, material):  # pragma: no
 def _ls_weights(offsets, nbrs, centroid, dim):  # pragma: no cover - numba
     n = len(offsets) - 1
     w = np.zeros((len(nbrs), 3))
-    M = np.empty((3, 3))
-    inv = np.empty((3, 3))
     for i in range(n):
-        M[:, :] = 0.0
+        M = np.zeros((dim, dim))
         for k in range(offsets[i], offsets[i + 1]):
             j = nbrs[k]
             for a in range(dim):
@@ -348,29 +346,17 @@ def _ls_weights(offsets, nbrs, centroid, dim):  # pragma: no cover - numba
             tr += M[a, a]
         if tr <= 0.0:
             continue
-        s = tr / dim              # normalise: scale-free rank test
-        for a in range(3):
-            for b in range(3):
-                M[a, b] = M[a, b] / s if (a < dim and b < dim) else (1.0 if a == b else 0.0)
-        inv[0, 0] = M[1, 1] * M[2, 2] - M[1, 2] * M[2, 1]
-        inv[0, 1] = M[0, 2] * M[2, 1] - M[0, 1] * M[2, 2]
-        inv[0, 2] = M[0, 1] * M[1, 2] - M[0, 2] * M[1, 1]
-        inv[1, 0] = M[1, 2] * M[2, 0] - M[1, 0] * M[2, 2]
-        inv[1, 1] = M[0, 0] * M[2, 2] - M[0, 2] * M[2, 0]
-        inv[1, 2] = M[0, 2] * M[1, 0] - M[0, 0] * M[1, 2]
-        inv[2, 0] = M[1, 0] * M[2, 1] - M[1, 1] * M[2, 0]
-        inv[2, 1] = M[0, 1] * M[2, 0] - M[0, 0] * M[2, 1]
-        inv[2, 2] = M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]
-        det = M[0, 0] * inv[0, 0] + M[0, 1] * inv[1, 0] + M[0, 2] * inv[2, 0]
-        if det < 1e-9:            # fewer than dim independent neighbours: first order locally
-            continue
+        s = tr / dim              # normalise: scale-free rank cut-off
+        # pseudo-inverse: where the neighbours span fewer than dim directions (one row of
+        # cells, a thin layer) the gradient is kept along the directions they do span
+        inv = np.linalg.pinv(M / s, 1e-9)
         for k in range(offsets[i], offsets[i + 1]):
             j = nbrs[k]
             for a in range(dim):
                 acc = 0.0
                 for b in range(dim):
                     acc += inv[a, b] * (centroid[j, b] - centroid[i, b])
-                w[k, a] = acc / (det * s)
+                w[k, a] = acc / s
     return w
 
 
@@ -382,7 +368,8 @@ def least_squares_gradient(mesh: Mesh, geometry: Geometry,
     Returns CSR ``(offsets (n+1,) int64, neighbors (m,) int64, weights (m, 3) float64)`` with
     grad e_i = sum_k weights[k] * (e[neighbors[k]] - e_i), k in offsets[i]:offsets[i+1]; weights
     in 1/m.  Only the mesh's geometric axes are used (z = 0 in 2D, y = z = 0 in 1D); a cell with
-    fewer than ``dim`` independent neighbour directions gets zero weights (first order).
+    neighbours spanning fewer than ``dim`` directions gets the minimum-norm (pseudo-inverse)
+    gradient: exact along the directions they span, zero across.
     """
     material = np.ascontiguousarray(cell_material, dtype=np.int64)
     if len(material) != geometry.n_cells:
