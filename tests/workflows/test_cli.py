@@ -212,7 +212,7 @@ def test_not_converged_exit_1_outputs_written(run_dir, fake_bte, capsys):
 def test_diverging_solver_exit_1_one_line(run_dir, fake_bte, monkeypatch, capsys):
     def diverge(problem, callback=None, **kwargs):
         callback(1, 1.0, 1.0)
-        raise RuntimeError("iteration diverged at\niteration 2")
+        raise bte.SolverDivergedError("iteration diverged at\niteration 2")
 
     monkeypatch.setattr(bte, "solve", diverge)
     assert main(["bte", "run", str(run_dir), "-q"]) == 1
