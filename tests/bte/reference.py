@@ -319,7 +319,8 @@ class SlabSolution:
     bands: np.ndarray
 
     def T_at(self, x) -> np.ndarray:
-        return np.interp(x, self.x, self.T)
+        """T at arbitrary points of [0, L]: the cubic spline the solution is made of."""
+        return CubicSpline(self.x, self.T, bc_type="not-a-knot")(np.asarray(x, dtype=float))
 
 
 def slab_solution(L: float, bands, *, T1: float = 1.0, T2: float = 0.0, Q: float = 0.0,
