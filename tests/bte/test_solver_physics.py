@@ -229,10 +229,10 @@ def _in_plane_case(factory, name, ntheta, nphi, ny=100):
 
 def test_in_plane_coarse_vs_analytic(case_factory):
     """in-plane/1e-7 on a 1 x 100 column (periodic in x with a 1 K jump, diffuse walls), 8x8
-    angles: kappa_in within 1 % of 69.36 W/mK and q_x(y) within 2 % of H1e-7.dat.
-    (The shipped 4x4 set alone is 1.06 % low in kappa_in -- exact, see
-    test_reference.test_in_plane_discrete_directions -- so it cannot meet 1 % vs the
-    continuous-angle analytic result; 4x4 is checked against its own exact reference below.)"""
+    angles (as the shipped in-plane/1e-7 PHONON): kappa_in within 1 % of 69.36 W/mK and q_x(y)
+    within 2 % of H1e-7.dat.  (A 4x4 set alone would be 1.06 % low in kappa_in -- exact, see
+    test_reference.test_in_plane_discrete_directions; 4x4 is checked against its own exact
+    semi-discrete reference below.)"""
     L = 1e-7
     res = solve(_in_plane_case(case_factory, "ip88", 8, 8), **IN_PLANE)
     k = res.kappa_effective
@@ -265,21 +265,29 @@ def test_in_plane_coarse_4x4_vs_semidiscrete(case_factory):
 
 @pytest.mark.slow
 def test_in_plane_shipped_mesh():
-    """in-plane/1e-7 as shipped (100 x 100, 4x4): kappa_in within 1 % of the exact 4x4 value
-    (68.63 W/mK; the analytic continuous-angle 69.36 is 1.06 % above what 4x4 angles can give)
-    and q_x(y) within 2 % of the exact 4x4 profile; kappa_in within 2.1 % of 69.36."""
+    """in-plane/1e-7 as shipped (100 x 100 COMSOL mesh; its PHONON asks for 8x8 angles -- not
+    4x4 as the spec says, which is also why the docs quote 46 GB for it against 13 GB for the
+    4x4 cross-plane case): kappa_in within 1 % of 69.36 W/mK and q_x(y) within 2 % of H1e-7.dat;
+    and within 1 % / 2 % of the exact solution with the same angular set (spatial error)."""
     L = 1e-7
     res = solve(ref.EXAMPLES_DIR / "in-plane" / "1e-7", **IN_PLANE)
-    y, qx = profile(res, 1, field=res.heat_flux[:, 0])
-    dirs, w = ref.giftbte_directions(4, 4)
-    bands = ref.load_band_table(SI15)
-    q44 = ref.in_plane_flux_profile_directions(bands, L, y, dirs, w)
-    k44 = float(np.mean(ref.in_plane_flux_profile_directions(
-        bands, L, (np.arange(2000) + 0.5) / 2000 * L, dirs, w)) * L)
     k = res.kappa_effective
-    assert k == pytest.approx(k44, rel=1e-2), (k, k44)
-    assert np.max(np.abs(qx / q44 - 1)) < 2e-2
-    assert k == pytest.approx(69.36, rel=2.1e-2), k
+    nt, nph = res.problem.ntheta, res.problem.nphi
+    assert k == pytest.approx(69.36, rel=1e-2), (k, nt, nph)
+    assert kappa_from_flux(res, 0, L, 1.0) == pytest.approx(k, rel=1e-6)
+    y, qx = profile(res, 1, field=res.heat_flux[:, 0])
+    d = ref.in_plane_reference()
+    inner = (d[:, 0] * L >= y[0]) & (d[:, 0] * L <= y[-1])
+    q_here = np.interp(d[inner, 0] * L, y, qx)
+    assert np.max(np.abs(q_here / d[inner, 1] - 1)) < 2e-2
+    bands = ref.load_band_table(SI15)
+    assert np.max(np.abs(qx / ref.in_plane_flux_profile(bands, L, y) - 1)) < 2e-2
+    dirs, w = ref.giftbte_directions(nt, nph)
+    q_set = ref.in_plane_flux_profile_directions(bands, L, y, dirs, w)
+    k_set = float(np.mean(ref.in_plane_flux_profile_directions(
+        bands, L, (np.arange(2000) + 0.5) / 2000 * L, dirs, w)) * L)
+    assert k == pytest.approx(k_set, rel=1e-2), (k, k_set)
+    assert np.max(np.abs(qx / q_set - 1)) < 2e-2
 
 
 # ------------------------------------------------------------------------------------------------
