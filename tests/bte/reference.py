@@ -65,24 +65,37 @@ MATERIALS_DIR = GIFTBTE_DIR / "materials"
 # material data and angular sets
 # ------------------------------------------------------------------------------------------------
 
-def load_band_table(path) -> np.ndarray:
-    """A GiftBTE DATABASE band table: (n_bands, 5) v, tau, C, lattice ratio, heat ratio (the two
-    ratios recomputed exactly from C and tau)."""
+def load_band_table(path, ratios: str = "exact") -> np.ndarray:
+    """A GiftBTE DATABASE band table: (n_bands, 5) v, tau, C, lattice ratio, heat ratio.
+
+    ratios="exact" (default) recomputes the two ratio columns from C and tau; "given" keeps the
+    file's (rounded) columns, i.e. exactly what a GiftBTE-compatible solver is fed."""
     rows = [list(map(float, line.split()))
             for line in Path(path).read_text().splitlines() if line.strip()]
-    return _complete_bands(np.array(rows, dtype=float))
+    return _complete_bands(np.array(rows, dtype=float), ratios)
 
 
-def _complete_bands(bands) -> np.ndarray:
+def _complete_bands(bands, ratios: str = "exact") -> np.ndarray:
+    """(n, 5) table; ratios "exact" recomputes the ratio columns, "given" keeps them when present.
+
+    The shipped ratio columns are rounded (Si_15: the lattice ratios sum to 1 - 7.3e-8).  With
+    such ratios energy is not conserved: every collision loses that fraction of the *absolute*
+    temperature, and with walls at 301/300 K the loss is amplified by the 300 K level -- the
+    exact 1 um cross-plane profile then sags by 10.6 mK at the centre and the wall fluxes differ
+    by 6 % (walls at 1/0 K: 0.02 mK).  The exact physics needs exact ratios."""
     b = np.atleast_2d(np.asarray(bands, dtype=float))
     if b.shape[1] < 3:
         raise ValueError("a band table needs at least the columns v, tau, C")
+    if ratios not in ("exact", "given"):
+        raise ValueError(f"ratios must be 'exact' or 'given', got {ratios!r}")
     v, tau, c = b[:, 0], b[:, 1], b[:, 2]
-    # the ratio columns of the shipped tables are rounded (Si_15: sum 1 - 7e-8); rounding breaks
-    # energy conservation in the exact solution (flux differs between the walls), so the exact
-    # ratios are always recomputed from C and tau
     lat = (c / tau) / np.sum(c / tau)
     heat = c / np.sum(c)
+    if ratios == "given":
+        if b.shape[1] > 3:
+            lat = b[:, 3]
+        if b.shape[1] > 4:
+            heat = b[:, 4]
     return np.column_stack([v, tau, c, lat, heat])
 
 
@@ -325,15 +338,17 @@ class SlabSolution:
 
 def slab_solution(L: float, bands, *, T1: float = 1.0, T2: float = 0.0, Q: float = 0.0,
                   mu=None, w=None, ratio: float = 1.2, n_mid: int = 100,
-                  hmin: float | None = None) -> SlabSolution:
+                  hmin: float | None = None, ratios: str = "exact") -> SlabSolution:
     """Exact steady RTA solution of a (non-gray) slab between two thermalizing walls.
 
     L: thickness (m); bands: band table (see module doc); T1, T2: wall temperatures (K);
     Q: uniform volumetric heat (W/m^3) shared among bands by the heat ratio; mu, w: discrete
     angular set (half-range, sum w = 1) or None for continuous 3D angles.  Grid: geometric
     spacing ``ratio`` from hmin (default 2e-4 min(Lambda_min, L)) at both walls to L/n_mid.
+    ratios: "exact" (default: recompute the lattice/heat ratios from C and tau) or "given"
+    (use the table's columns as they are, e.g. to mirror a solver fed the rounded file).
     """
-    b = _complete_bands(bands)
+    b = _complete_bands(bands, ratios)
     v, tau, C, lat, heat = b.T
     mfp = v * tau
     if hmin is None:
@@ -453,7 +468,8 @@ def cross_plane_kappa_nongray(bands, L: float, *, mu=None, w=None, T1: float = 1
                               T2: float = 0.0, **grid) -> SlabSolution:
     """Exact cross-plane solution for a non-gray band table: the bands are coupled through the
     common (C/tau-weighted) lattice temperature, so this is the full RTA problem, not a sum of
-    independent gray slabs.  Returns the SlabSolution (``.kappa`` = q L / dT)."""
+    independent gray slabs.  Returns the SlabSolution (``.kappa`` = q L / dT).  ``grid`` passes
+    ratio, n_mid, hmin and ratios ("exact" or "given") on to ``slab_solution``."""
     return slab_solution(L, bands, T1=T1, T2=T2, mu=mu, w=w, **grid)
 
 
