@@ -90,10 +90,12 @@ def build_diffusion(geometry, kappa_cell: np.ndarray, upwind_h: np.ndarray,
     res = half[linked] + half[p]
     res = res + np.where(bf_kind[linked] == INTERFACE, 1.0 / np.maximum(bf_interface_g[linked],
                                                                          1e-300), 0.0)
-    gl = g.bface_area[linked] / res
     ci, cj = cell[linked], cell[p]
-    rows += [ci, ci]; cols += [ci, cj]; vals += [gl, -gl]
     per = bf_kind[linked] == PERIODIC
+    # a periodic face is an interior face of the unrolled mesh: same upwind conductance
+    gl = g.bface_area[linked] * (1.0 / res + np.where(per, 0.5 * (upwind_h[ci] + upwind_h[cj]),
+                                                        0.0))
+    rows += [ci, ci]; cols += [ci, cj]; vals += [gl, -gl]
     np.add.at(jump_rhs, ci[per], gl[per] * (bf_value[linked][per] - bf_value[p][per]))
 
     mat = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),

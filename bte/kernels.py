@@ -214,20 +214,17 @@ def update_boundaries(e_bnd, bf_kind, bf_partner, bf_value, bf_mat, bf_trans, re
                 new[bf] = _outgoing_mean(ebk, bf, weights, bf_sn[bf])
         for bf in range(n_bf):
             kind = bf_kind[bf]
-            sn = bf_sn[bf]
-            if kind == DIFFUSE:
-                for k in range(n_d):
-                    if sn[k] < 0.0:
-                        ebk[k, bf] = new[bf]
-            elif kind == INTERFACE:
+            if kind != DIFFUSE and kind != INTERFACE:
+                continue
+            val = new[bf]
+            if kind == INTERFACE:
                 p = bf_partner[bf]
-                m = bf_mat[bf]
-                mo = bf_mat[p]
                 val = ((1.0 - bf_trans[bf, b]) * new[bf]
-                       + bf_trans[p, b] * vel[mo, b] / vel[m, b] * new[p])
-                for k in range(n_d):
-                    if sn[k] < 0.0:
-                        ebk[k, bf] = val
+                       + bf_trans[p, b] * vel[bf_mat[p], b] / vel[bf_mat[bf], b] * new[p])
+            sn = bf_sn[bf]
+            for k in range(n_d):
+                if sn[k] < 0.0:
+                    ebk[k, bf] = val
         for bf in range(n_bf):
             kind = bf_kind[bf]
             sn = bf_sn[bf]

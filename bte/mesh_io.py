@@ -337,6 +337,16 @@ def _section(lines: list[str], name: str, path: Path, required: bool = True) -> 
     return start + 1, end
 
 
+def _block_section(lines: list[str], name: str, path: Path) -> tuple[int, int, int]:
+    """(first content line, end-marker line, number of entity blocks) of a Gmsh 4 section
+    whose header line starts with ``numEntityBlocks numItems``."""
+    s, e = _section(lines, name, path)
+    head = lines[s].split() if s < e else []
+    if len(head) < 2:
+        raise BTEInputError(f"bad ${name} header", path, s + 1, name)
+    return s, e, _int(head[0], path, s + 1, name)
+
+
 def read_gmsh(path: Path, dim: int, scale: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> Mesh:
     """Gmsh 4.x ASCII mesh.  Elements on entities of dimension ``dim`` are cells (region = entity
     tag - 1), those on entities of dimension ``dim - 1`` boundary elements (boundary index = the
@@ -360,11 +370,7 @@ def read_gmsh(path: Path, dim: int, scale: tuple[float, float, float] = (1.0, 1.
     # $Nodes: numEntityBlocks numNodes [minTag maxTag]; per block (4.1) entityDim entityTag
     # parametric n, then n tags, then n coordinate lines; (4.0) entityTag entityDim parametric n,
     # then n lines "tag x y z".
-    s, e = _section(lines, "Nodes", path)
-    head = lines[s].split() if s < e else []
-    if len(head) < 2:
-        raise BTEInputError("bad $Nodes header", path, s + 1, "Nodes")
-    n_blocks = _int(head[0], path, s + 1, "Nodes")
+    s, e, n_blocks = _block_section(lines, "Nodes", path)
     i, tags, xyz = s + 1, [], []
     for _ in range(n_blocks):
         blk = _block(lines, i, 1, 4, np.int64, path, "Nodes")[0] if i < e else None
@@ -397,11 +403,7 @@ def read_gmsh(path: Path, dim: int, scale: tuple[float, float, float] = (1.0, 1.
 
     # $Elements: numEntityBlocks numElements [minTag maxTag]; per block (4.1) entityDim entityTag
     # elementType n (4.0: entityTag entityDim elementType n), then n lines "tag n1 n2 ...".
-    s, e = _section(lines, "Elements", path)
-    head = lines[s].split() if s < e else []
-    if len(head) < 2:
-        raise BTEInputError("bad $Elements header", path, s + 1, "Elements")
-    n_blocks = _int(head[0], path, s + 1, "Elements")
+    s, e, n_blocks = _block_section(lines, "Elements", path)
     i, cells, bnds = s + 1, [], []
     for _ in range(n_blocks):
         if i >= e:

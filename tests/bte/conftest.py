@@ -361,12 +361,3 @@ def case_factory(tmp_path):
     def factory(src, name, **kwargs):
         return make_case(tmp_path, src, name, **kwargs)
     return factory
-
-
-def solver_available() -> bool:
-    try:
-        import bte.solver  # noqa: F401
-        import bte.inputs  # noqa: F401
-    except Exception:
-        return False
-    return True

@@ -423,7 +423,7 @@ INTERFACE = "0 # matter index\n0.3\n\n1 # matter\n0.7\n"
 def two_material_case(root: Path, bc_line: str, **files) -> Path:
     phonon = (PHONON.replace("MaterialNumber=\n1", "MaterialNumber=\n2")
               .replace("GeometryMaterialType=\n1 1\n2 1\n",
-                       f"MaterialFile 2= DATABASE\n../../materials/DATABASE/Si/Si_1.dat\n"
+                       "MaterialFile 2= DATABASE\n../../materials/DATABASE/Si/Si_1.dat\n"
                        "GeometryMaterialType=\n1 1\n2 2\n"))
     root = make_case(root, phonon=phonon, bc_dat=f"3\n\nt\n1 1 301\n{bc_line}\n3 1 300\n", **files)
     database = root.parent.parent / "materials" / "DATABASE" / "Si"

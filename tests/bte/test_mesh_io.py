@@ -2,7 +2,6 @@
 BTEInputError naming the file."""
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,22 +89,18 @@ def test_comsol_cross_plane_square():
     np.testing.assert_allclose(d, L / 100, rtol=1e-6)
 
 
-def test_comsol_finfet_3d_hex_fast():
-    t0 = time.perf_counter()
-    m = read_comsol(FINFET, 3, (1e-7, 1e-7, 1e-7))
-    assert time.perf_counter() - t0 < 2.0
-    assert len(m.points) == 16930 and m.n_cells == 14442 and set(m.cell_types) == {12}
-    assert len(m.bnd_index) == 5060 and np.all(np.diff(m.bnd_offsets) == 4)
-    assert m.n_regions == 3 and sorted(set(m.bnd_index)) == list(range(1, 22))
-    assert np.abs(m.points).max() < 1e-4
-
-
-def test_comsol_tdtr_3d_tet_crlf():
-    t0 = time.perf_counter()
-    m = read_comsol(TDTR, 3, (5e-5, 5e-5, 5e-5))
-    assert time.perf_counter() - t0 < 2.0
-    assert len(m.points) == 5466 and m.n_cells == 28595 and set(m.cell_types) == {10}
-    assert len(m.bnd_index) == 3212 and np.all(np.diff(m.bnd_offsets) == 3)
+@pytest.mark.parametrize("path, scale, n_points, n_cells, cell_type, n_bnd, nodes_per_bnd", [
+    (FINFET, 1e-7, 16930, 14442, 12, 5060, 4),     # hexahedra
+    (TDTR, 5e-5, 5466, 28595, 10, 3212, 3),        # tetrahedra, CRLF line ends
+])
+def test_comsol_3d(path, scale, n_points, n_cells, cell_type, n_bnd, nodes_per_bnd):
+    m = read_comsol(path, 3, (scale, scale, scale))
+    assert len(m.points) == n_points and m.n_cells == n_cells
+    assert set(m.cell_types) == {cell_type}
+    assert len(m.bnd_index) == n_bnd and np.all(np.diff(m.bnd_offsets) == nodes_per_bnd)
+    if path == FINFET:
+        assert m.n_regions == 3 and sorted(set(m.bnd_index)) == list(range(1, 22))
+        assert np.abs(m.points).max() < 1e-4
 
 
 def test_comsol_1d_ttg():

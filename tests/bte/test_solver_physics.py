@@ -350,13 +350,16 @@ def test_interface_50nm():
 # nanoporous Si (Gmsh, ALAMODE 12 bands)
 # ------------------------------------------------------------------------------------------------
 
-NANO_SETTINGS = dict(scheme="Synthetic", residual_temp=1e-8, residual_flux=1e-4, max_iter=100)
+NANO_SETTINGS = dict(scheme="Synthetic", residual_temp=1e-6, residual_flux=1e-4, max_iter=150)
 
 
 @functools.lru_cache(maxsize=None)
 def _nanoporous(size: str):
     """The shipped case with Synthetic acceleration (the shipped Sequential source iteration
-    needs hundreds of iterations at 5 and 50 um); loose residuals suffice for these checks."""
+    needs hundreds of iterations at 5 and 50 um).  At 50 um the second-order deferred
+    correction converges at about 0.93 per iteration (the diffusion correction carries the
+    first-order sweep's numerical conductance, which the second-order fixed point lacks), so
+    err_T = 1e-6 (kappa converged to ~1e-6 relative) is the practical threshold here."""
     return solve(ref.EXAMPLES_DIR / "nanoporous" / size, **NANO_SETTINGS)
 
 
@@ -386,3 +389,16 @@ def test_nanoporous_angular_convergence(case_factory):
     run = case_factory("nanoporous/50", "np50_8x16", phonon={"Ntheta": 8, "Nphi": 16})
     k16 = solve(run, **NANO_SETTINGS).kappa_effective
     assert k8 == pytest.approx(k16, rel=2e-2), (k8, k16)
+
+
+@pytest.mark.slow
+def test_nanoporous_synthetic_converges_in_the_diffusive_periodic_case():
+    """nanoporous/5000 (50 um, cells much thicker than most mean free paths, periodic drive,
+    no thermalizing wall), first order: the synthetic scheme must converge quickly.  It used
+    to diverge: the correction of a periodic face's lagged inflow was taken from the face's
+    own cell instead of the partner cell the inflow comes from, and periodic faces lacked the
+    sweep's upwind conductance in the diffusion operator."""
+    res = solve(ref.EXAMPLES_DIR / "nanoporous" / "5000", scheme="Synthetic", order="1",
+                residual_temp=1e-8, residual_flux=1e-6, max_iter=40)   # solve() asserts convergence
+    # physically sensible: below the ALAMODE bulk value, above the 5 um cell's kappa
+    assert _nanoporous("500").kappa_effective < res.kappa_effective < ref.alamode_bulk_kappa(ALAMODE)
