@@ -329,3 +329,14 @@ def read_alamode_tau(path: str | Path, n_bands: int, binning: str = "giftbte") -
     heat_capacity[nonzero] = kappa[nonzero] / denominator[nonzero]
     return bin_modes(omega, velocity, tau, heat_capacity, n_bands, binning, name=path.stem,
                      source=path)
+
+
+def write_band_table(material: Material, path: str | Path) -> Path:
+    """Write ``material`` as a GiftBTE DATABASE band-table file (the format
+    :func:`read_band_table` reads): one row per band, v (m/s), tau (s), C (J m^-3 K^-1), lattice
+    ratio, heat ratio, in 17 significant digits so a round trip is exact.  Returns the path."""
+    path = Path(path)
+    table = np.column_stack([material.velocity, material.tau, material.heat_capacity,
+                             material.lattice_ratio, material.heat_ratio])
+    np.savetxt(path, table, fmt="%.16e")
+    return path

@@ -1,1 +1,19 @@
-"""Force constants and mode-resolved phonon properties via phonopy/phono3py. Not built yet."""
+"""Force constants and mode-resolved phonon properties via phonopy/phono3py, from any ASE
+calculator; bulk κ, band tables for the ``bte`` package and strain.
+
+Units: frequency THz, lengths Å, energy eV, mass amu, group velocity m/s, heat capacity
+J m^-3 K^-1, lifetime s, κ W m^-1 K^-1.
+"""
+from .band_table import band_material, write_band_table, write_mode_data
+from .force_constants import (ForceConstants, ForceEvaluationError, SymmetryError,
+                              check_symmetry, compute_force_constants, evaluate_forces,
+                              load_force_constants)
+from .kappa import ImaginaryModeWarning, KappaResult, bulk_kappa, kappa_accumulation
+from .modes import ModeSet, harmonic_frequencies, mode_properties
+from .strain import StrainSweepResult, strain_cell, strain_sweep, strain_tensor
+
+__all__ = ["ForceConstants", "ForceEvaluationError", "ImaginaryModeWarning", "KappaResult",
+           "ModeSet", "StrainSweepResult", "SymmetryError", "band_material", "bulk_kappa",
+           "check_symmetry", "compute_force_constants", "evaluate_forces", "harmonic_frequencies",
+           "kappa_accumulation", "load_force_constants", "mode_properties", "strain_cell",
+           "strain_sweep", "strain_tensor", "write_band_table", "write_mode_data"]

@@ -2,7 +2,6 @@
 from the raw files with numpy and against hand-computed synthetic cases."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -172,12 +171,6 @@ def test_alamode_giftbte_chunks_match_direct_sum():
                                                  rel=1e-12)
 
 
-def test_alamode_is_fast():
-    start = time.perf_counter()
-    read_alamode_tau(ALAMODE_SI, 15)
-    assert time.perf_counter() - start < 1.0
-
-
 def test_alamode_synthetic(tmp_path):
     path = tmp_path / "tau300K.dat"
     row = "{ik} {s} {f} {tau} {v} 0 {mult} {k} 0 0 0 {k} 0 0 0 {k}\n"
@@ -255,12 +248,6 @@ def test_shengbte_ge_giftbte_chunks():
     assert m.heat_capacity.sum() == pytest.approx(c.sum(), rel=1e-12)
 
 
-def test_shengbte_is_fast():
-    start = time.perf_counter()
-    read_shengbte(SHENGBTE_GE, 20)
-    assert time.perf_counter() - start < 1.0
-
-
 def write_shengbte(folder: Path, control: str) -> None:
     """Two q-points (both irreducible), one branch; the second mode has a NaN rate."""
     folder.mkdir()
@@ -305,3 +292,17 @@ def test_shengbte_control_without_t(tmp_path):
                    " lattvec(:,2)=0 1 0\n lattvec(:,3)=0 0 1\n T_min=100\n")
     with pytest.raises(BTEInputError, match="no T"):
         read_shengbte(folder, 1)
+
+
+def test_write_band_table_round_trip(tmp_path):
+    """GiftBTE's own Si_15.dat read, written and read again: the same five columns as the
+    shipped file (compared with numpy's reading of that file)."""
+    from bte.materials import write_band_table
+    original = MATERIALS / "DATABASE" / "Si" / "Si_15.dat"
+    written = write_band_table(read_band_table(original, 15), tmp_path / "Si_15_copy.dat")
+    again = read_band_table(written, 15)
+    expected = np.loadtxt(original)[:, :5]
+    got = np.column_stack([again.velocity, again.tau, again.heat_capacity, again.lattice_ratio,
+                           again.heat_ratio])
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
+    assert again.name == "Si_15_copy"

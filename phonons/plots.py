@@ -1,0 +1,100 @@
+"""PNG plots: phonon dispersion, density of states and κ accumulation (matplotlib, Agg).
+
+Frequencies THz, mean free paths plotted in µm, κ W m^-1 K^-1.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .force_constants import ForceConstants, check_symmetry
+from .kappa import kappa_accumulation
+from .modes import ModeSet
+
+#: High-symmetry paths, reduced coordinates of the primitive reciprocal lattice, by the
+#: centring letter of the conventional cell ("F": face-centred cubic primitive cell).
+PATHS: dict[str, list[tuple[str, tuple[float, float, float]]]] = {
+    "F": [("Γ", (0, 0, 0)), ("X", (0.5, 0, 0.5)), ("K", (0.375, 0.375, 0.75)),
+          ("Γ", (0, 0, 0)), ("L", (0.5, 0.5, 0.5))],
+}
+#: Used for other lattices: Γ and zone-boundary points along the reciprocal axes.
+GENERIC_PATH = [("Γ", (0, 0, 0)), ("A", (0.5, 0, 0)), ("B", (0.5, 0.5, 0)), ("Γ", (0, 0, 0)),
+                ("C", (0.5, 0.5, 0.5))]
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_dispersion(fc: ForceConstants, path: str | Path,
+                    qpath: Sequence[tuple[str, Sequence[float]]] | None = None,
+                    n_points: int = 51) -> Path:
+    """Harmonic dispersion along ``qpath`` (labels and reduced q-points; default from the
+    lattice centring, see :data:`PATHS`) written as a PNG to ``path``."""
+    plt = _pyplot()
+    if qpath is None:
+        centring = check_symmetry(fc.unitcell, fc.symprec).international[0]
+        qpath = PATHS.get(centring, GENERIC_PATH)
+    points = np.array([q for _, q in qpath], dtype=np.float64)
+    segments = [np.linspace(points[i], points[i + 1], n_points) for i in range(len(points) - 1)]
+    ph = fc.to_phonopy()
+    ph.run_band_structure(segments)
+    distances, frequencies = ph.band_structure.distances, ph.band_structure.frequencies
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for distance, frequency in zip(distances, frequencies):
+        ax.plot(distance, frequency, color="C0", lw=1)
+    ticks = [distances[0][0]] + [d[-1] for d in distances]
+    ax.set_xticks(ticks, [label for label, _ in qpath])
+    for x in ticks:
+        ax.axvline(x, color="0.7", lw=0.5)
+    ax.axhline(0, color="0.7", lw=0.5)
+    ax.set_xlim(ticks[0], ticks[-1])
+    ax.set_ylabel("frequency (THz)")
+    return _save(fig, path)
+
+
+def plot_dos(fc: ForceConstants, path: str | Path,
+             mesh: Sequence[int] = (21, 21, 21)) -> Path:
+    """Total phonon DOS (states/THz per primitive cell, tetrahedron method) as a PNG."""
+    plt = _pyplot()
+    ph = fc.to_phonopy()
+    ph.run_mesh(list(mesh))
+    ph.run_total_dos()
+    dos = ph.total_dos
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(dos.frequency_points, dos.dos, color="C0")
+    ax.set_xlabel("frequency (THz)")
+    ax.set_ylabel("DOS (states/THz)")
+    ax.set_title(f"q-mesh {'x'.join(str(n) for n in mesh)}")
+    return _save(fig, path)
+
+
+def plot_accumulation(modes: ModeSet, path: str | Path) -> Path:
+    """Cumulative κ (trace/3) versus mean free path (µm, log axis) and versus frequency (THz)
+    as a two-panel PNG."""
+    plt = _pyplot()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
+    mfp, acc = kappa_accumulation(modes, "mfp")
+    keep = mfp > 0
+    left.plot(mfp[keep] * 1e6, acc[keep], color="C0")
+    left.set_xscale("log")
+    left.set_xlabel("mean free path (µm)")
+    left.set_ylabel("cumulative κ (W/mK)")
+    freq, acc_f = kappa_accumulation(modes, "frequency")
+    right.plot(freq, acc_f, color="C1")
+    right.set_xlabel("frequency (THz)")
+    fig.suptitle(f"{modes.temperature:g} K, q-mesh {'x'.join(str(n) for n in modes.mesh)}")
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    _pyplot().close(fig)
+    return path

@@ -1,0 +1,54 @@
+"""`mts phonons run`: the whole chain from existing DFT data and from a structure + Tersoff."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bte.materials import read_band_table
+from workflows.cli import main
+
+from conftest import DATA, FREQ_GAMMA_OPTICAL
+
+
+def test_run_from_dft_data(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["phonons", "run", "--phono3py-yaml", str(DATA / "phono3py_disp.yaml"),
+                 "--forces-fc3", str(DATA / "FORCES_FC3"), "--mesh", "5", "5", "5",
+                 "--bands", "8", "--output", str(out)])
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"phono3py_disp.yaml", "fc2.hdf5", "fc3.hdf5", "kappa.json", "phonons_8.dat",
+            "modes.npz", "dispersion.png", "dos.png", "accumulation.png"} <= names
+    summary = json.loads((out / "kappa.json").read_text())
+    assert summary["mesh"] == [5, 5, 5]
+    kappa_rta = np.trace(np.array(summary["kappa_W_mK"]["rta"][0])) / 3
+    table = read_band_table(out / "phonons_8.dat", 8)
+    assert table.kappa_bulk() == pytest.approx(kappa_rta, rel=5e-3)   # κ conserved
+    assert "q-mesh 5x5x5" in capsys.readouterr().out
+
+
+def test_run_from_structure_with_tersoff(tmp_path):
+    from ase.build import bulk
+    from ase.io import write
+    write(tmp_path / "POSCAR", bulk("Si", "diamond", a=5.432, cubic=True), format="vasp")
+    out = tmp_path / "out"
+    code = main(["phonons", "run", "--structure", str(tmp_path / "POSCAR"), "--calculator",
+                 "tersoff", "--mesh", "3", "3", "3", "--bands", "4", "--no-plots",
+                 "--output", str(out)])
+    assert code == 0
+    assert len(list((out / "force_cache" / "fc3").glob("*.npz"))) == 111
+    import phonons
+    fc = phonons.load_force_constants(out / "phono3py_disp.yaml")
+    gamma = phonons.harmonic_frequencies(fc, [[0, 0, 0]])[0]
+    # Tersoff's Γ optical frequency is near the DFT/experimental 15-16 THz
+    assert abs(gamma[-1] - FREQ_GAMMA_OPTICAL) < 2.0 and np.abs(gamma[:3]).max() < 1e-3
+
+
+def test_bad_usage(tmp_path, capsys):
+    assert main(["phonons", "run", "--structure", str(tmp_path / "nothing.vasp"),
+                 "--calculator", "tersoff"]) == 2
+    assert "error" in capsys.readouterr().err
+    assert main(["phonons", "run", "--structure", str(tmp_path / "x"),
+                 "--calculator", "nonsense"]) == 2
