@@ -10,7 +10,7 @@ import pytest
 import bte
 from bte.angles import angular_set
 
-from conftest import EXAMPLES, MATERIALS
+from bte_cases import EXAMPLES, MATERIALS
 
 SI15 = np.loadtxt(MATERIALS / "DATABASE" / "Si" / "Si_15.dat")
 PERIODIC_X = [(1, -4, 1), (4, -1, 0), (2, 3, 0), (3, 3, 0)]

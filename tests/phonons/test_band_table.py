@@ -10,7 +10,7 @@ import bte
 from bte.materials import read_band_table
 from phonons import write_band_table, write_mode_data
 
-from conftest import KAPPA_RTA_11, bte_helpers
+from phonons_refdata import KAPPA_RTA_11, bte_helpers
 
 
 @pytest.mark.parametrize("method", ["frequency", "mfp", "giftbte"])

@@ -9,7 +9,7 @@ import pytest
 from bte.materials import read_band_table
 from workflows.cli import main
 
-from conftest import DATA, FREQ_GAMMA_OPTICAL
+from phonons_refdata import DATA, FREQ_GAMMA_OPTICAL
 
 
 def test_run_from_dft_data(tmp_path, capsys):

@@ -11,7 +11,7 @@ import phonons
 from phonons import ForceEvaluationError, SymmetryError, compute_force_constants
 from phonons.modes import harmonic_frequencies
 
-from conftest import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, Q_GAMMA, Q_L, Q_X, distinct,
+from phonons_refdata import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, Q_GAMMA, Q_L, Q_X, distinct,
                       tersoff)
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from phonons import bulk_kappa, kappa_accumulation, mode_properties
 
-from conftest import KAPPA_LBTE_11, KAPPA_RTA_11
+from phonons_refdata import KAPPA_LBTE_11, KAPPA_RTA_11
 
 TERSOFF_ISOTOPE_11 = 236.6          # REFERENCES §2, natural-isotope column, 300 K, RTA 11³
 

@@ -8,7 +8,7 @@ import pytest
 
 from phonons import ImaginaryModeWarning, mode_properties
 
-from conftest import DATA, KAPPA_RTA_11, KAPPA_RTA_ISOTOPE_11
+from phonons_refdata import DATA, KAPPA_RTA_11, KAPPA_RTA_ISOTOPE_11
 
 KB = 1.380649e-23
 HBAR = 1.054571817e-34

@@ -8,7 +8,7 @@ import pytest
 
 from phonons import bulk_kappa, compute_force_constants, harmonic_frequencies
 
-from conftest import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, KAPPA_RTA_11, Q_GAMMA, Q_L,
+from phonons_refdata import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, KAPPA_RTA_11, Q_GAMMA, Q_L,
                       Q_X, distinct)
 
 KAPPA_RTA_19 = 124.41

@@ -7,7 +7,7 @@ import pytest
 
 from phonons import strain_cell, strain_sweep, strain_tensor
 
-from conftest import tersoff
+from phonons_refdata import tersoff
 
 
 def test_strain_tensors():
