@@ -8,7 +8,8 @@ faces; thermalizing walls enter as a Robin condition with the Marshak wall condu
 h = Σ_b C_b v_b / 2 (3D) or 2 Σ_b C_b v_b / π (2D materials), i.e. with the BTE's temperature
 jump; across interior faces the conductance of the first-order upwind sweep is added (keeps
 the correction stable in optically thick cells); periodic pairs are connected with their temperature offsets; interfaces add the
-resistance 1/G with G = Σ_b C_b v_b t_b / 4 (3D) or / π (2D); other walls are adiabatic.
+resistance 1/G with G = Σ_b C_b v_b t_b / 4 (3D) or / π (2D); heat-flux walls add their flux
+to the pre-solve; other walls are adiabatic.
 Units: κ W m^-1 K^-1, lengths m, T K, r W m^-3.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ class DiffusionOperator:
 
     lu: object
     volume: np.ndarray
-    wall_rhs: np.ndarray       # per cell: Σ g·T_w over thermalizing faces, W/m^(3-dim)... per cell
+    wall_rhs: np.ndarray       # per cell (W): Σ g·T_w over thermalizing faces + Σ A·q over heat-flux faces
     jump_rhs: np.ndarray       # per cell: Σ g·(ΔT_this − ΔT_partner) over periodic faces
     singular: bool
 
@@ -46,13 +47,14 @@ class DiffusionOperator:
 
 def build_diffusion(geometry, kappa_cell: np.ndarray, upwind_h: np.ndarray,
                     bf_kind: np.ndarray, bf_value: np.ndarray, bf_wall_h: np.ndarray,
-                    bf_interface_g: np.ndarray) -> DiffusionOperator:
+                    bf_interface_g: np.ndarray, bf_flux: np.ndarray) -> DiffusionOperator:
     """Assemble and LU-factorise the two-point-flux diffusion matrix.
 
     kappa_cell (nc,) W/mK; upwind_h (nc,) W m^-2 K^-1 the one-way ballistic conductance
     Σ_b C_b v_b/4 (3D) or /π (2D) added across interior faces; bf_kind, bf_value per boundary face (BC type, wall temperature or
     periodic offset, K); bf_wall_h (nbf,) W m^-2 K^-1 Marshak conductance of thermalizing
-    walls; bf_interface_g (nbf,) W m^-2 K^-1 interface conductance.
+    walls; bf_interface_g (nbf,) W m^-2 K^-1 interface conductance; bf_flux (nbf,) W m^-2
+    prescribed inward heat flux of heat-flux walls (Neumann data of the pre-solve).
     """
     g = geometry
     nc = g.n_cells
@@ -85,6 +87,7 @@ def build_diffusion(geometry, kappa_cell: np.ndarray, upwind_h: np.ndarray,
     gw = g.bface_area[wall] * (1.0 / (half[wall] + 1.0 / bf_wall_h[wall]) + upwind_h[cell[wall]])
     rows.append(cell[wall]); cols.append(cell[wall]); vals.append(gw)
     np.add.at(wall_rhs, cell[wall], gw * bf_value[wall])
+    np.add.at(wall_rhs, cell, g.bface_area * bf_flux)
     linked = (bf_kind == PERIODIC) | (bf_kind == INTERFACE)
     p = g.bface_partner[bc[linked]]
     res = half[linked] + half[p]

@@ -43,7 +43,7 @@ PHONON_KEYWORDS = ("MaterialNumber", "BandNumber", "MaterialDimension", "Angle_m
 PHONON_BLOCK_KEYWORDS = ("MaterialFile", "GeometryMaterialType")
 MATERIAL_SOURCES = ("DATABASE", "ShengBTE", "ALAMODE")
 MESH_TYPES = ("1D", "COMSOL", "MSH")
-BC_KINDS = (0, 1, 2, 3, 4, 5)        # plus negative = periodic
+BC_KINDS = (0, 1, 2, 3, 4, 5, 6, 7)  # plus negative = periodic; 6 and 7 are this suite's own
 
 _FILE_KEYWORDS = {"CONTROL": CONTROL_KEYWORDS, "GEOMETRY": GEOMETRY_KEYWORDS,
                   "PHONON": PHONON_KEYWORDS + PHONON_BLOCK_KEYWORDS}
@@ -470,8 +470,12 @@ def _read_bc_file(reader: _Reader, path: Path, n_bands: int,
                                 f"{entries[index].source})", path, j + 1, "BoundaryIndex")
         if kind >= 0 and kind not in BC_KINDS:
             raise BTEInputError(f"unknown boundary type {kind} (1 thermalizing, 2 diffuse, "
-                                "3 specular, 5 interface, negative periodic)", path, j + 1,
-                                "BoundaryType")
+                                "3 specular, 5 interface, 6 partially specular, 7 heat flux, "
+                                "negative periodic)", path, j + 1, "BoundaryType")
+        if kind == 6 and not 0.0 <= value <= 1.0:
+            raise BTEInputError(f"boundary {index}: a partially specular wall (type 6) takes its "
+                                f"specularity p in [0, 1] as BoundaryValue, got {value:g}",
+                                path, j + 1, "BoundaryValue")
         bc = BoundaryCondition(index=index, kind=kind if kind >= 0 else -1, value=value,
                                partner=-kind if kind < 0 else None, source=where)
         if kind in (4, 5):

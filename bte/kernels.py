@@ -1,19 +1,22 @@
-"""Numba kernels of the steady BTE solver: ordered upwind sweeps, moments, boundary updates.
+"""Numba kernels of the BTE solvers: ordered upwind sweeps (steady, and backward-Euler time
+steps), forward-Euler time steps, moments, boundary updates.
 
 Unknowns e[b, k, c]: deviational energy density of band b, direction k in cell c, J m^-3,
 normalised so that equilibrium is C_b T (angular weights sum to 1).  Per (band, direction)
 the first-order upwind operator is lower-triangular in the sweep order of the direction, so a
 single ordered pass solves it; second order enters by deferred correction (the reconstruction
 increments use the gradient of the previous iterate).  The Python orchestration is in
-bte.solver.
+bte.solver (steady) and bte.transient.
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
 
-# boundary kinds understood by update_boundaries (GiftBTE BC types)
+# boundary kinds understood by update_boundaries: GiftBTE's BC types, plus two of this suite's
+# own (GiftBTE has neither): 6 partially specular wall, 7 prescribed heat-flux wall
 THERMALIZING, DIFFUSE, SPECULAR, INTERFACE, PERIODIC, KEEP = 1, 2, 3, 5, -1, 0
+PARTIAL, HEAT_FLUX = 6, 7
 
 
 @nb.njit(cache=True, inline="always")
@@ -67,10 +70,28 @@ def _limit(ek, ebk, grad, face_off, face_nbr, face_center, centroid):
         grad[c, 2] *= phi
 
 
+@nb.njit(cache=True)
+def _store_outgoing(ek, ebk, grad, second_order, sx, sy, sz, bf_cell, bf_normal, bf_center,
+                    centroid):
+    """Outgoing boundary values of direction (sx, sy, sz): the cell value of ek, reconstructed
+    to the face centre with grad when second_order, stored in ebk at every boundary face the
+    direction leaves through."""
+    for bf in range(len(bf_cell)):
+        if _dot3(bf_normal, bf, sx, sy, sz) > 0.0:
+            c = bf_cell[bf]
+            val = ek[c]
+            if second_order:
+                val += (grad[c, 0] * (bf_center[bf, 0] - centroid[c, 0])
+                        + grad[c, 1] * (bf_center[bf, 1] - centroid[c, 1])
+                        + grad[c, 2] * (bf_center[bf, 2] - centroid[c, 2]))
+            ebk[bf] = val
+
+
 @nb.njit(parallel=True, cache=True)
 def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs,
           face_off, face_nbr, face_an, face_center, centroid, order,
-          g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center):
+          g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center,
+          inv_dt=0.0, e_old=None):
     """One source-iteration sweep of every (band, direction), in place.
 
     e (nb, nd, nc): intensities, overwritten with the new iterate; e_bnd (nb, nd, nbf): on
@@ -78,10 +99,11 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
     outgoing face values (directions leaving it).  temperature (nc,) K: the equilibrium
     temperature of the source term C_b T; heat (nc,) W m^-3.  Material tables (n_mat, nb):
     vel m/s, tau s, cap J m^-3 K^-1, heat_ratio.  face_an (nf, 3): A n / V of the owning cell
-    (1/m).  order (nd, nc): sweep order per direction.
+    (1/m).  order (nd, nc): sweep order per direction.  Backward-Euler time step (bte.transient):
+    inv_dt = 1/Δt (1/s) adds the absorption inv_dt and the source inv_dt·e_old (e_old the
+    intensities at the previous time level, same shape as e); steady sweeps omit both.
     """
     n_b, n_d, n_c = e.shape
-    n_bf = len(bf_cell)
     for t in nb.prange(n_b * n_d):
         b = t // n_d
         k = t % n_d
@@ -100,8 +122,10 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
             m = cell_mat[c]
             v = vel[m, b]
             tt = tau[m, b]
-            diag = 1.0 / tt
+            diag = 1.0 / tt + inv_dt
             rhs = cap[m, b] * temperature[c] / tt + heat_ratio[m, b] * heat[c]
+            if e_old is not None:
+                rhs += inv_dt * e_old[b, k, c]
             for f in range(face_off[c], face_off[c + 1]):
                 sn = v * _dot3(face_an, f, sx, sy, sz)
                 if sn > 0.0:
@@ -122,15 +146,69 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
                         up = ebk[-j - 1]
                     rhs -= sn * up
             ek[c] = rhs / diag
-        for bf in range(n_bf):
-            if _dot3(bf_normal, bf, sx, sy, sz) > 0.0:
-                c = bf_cell[bf]
-                val = ek[c]
+        _store_outgoing(ek, ebk, grad, second_order, sx, sy, sz, bf_cell, bf_normal,
+                        bf_center, centroid)
+
+
+@nb.njit(parallel=True, cache=True)
+def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat_ratio, dirs,
+                  face_off, face_nbr, face_an, face_center, centroid,
+                  g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center):
+    """One forward-Euler time step of every (band, direction), in place (GiftBTE's transient
+    scheme): e += dt [(C_b T − e)/τ_b + h_b Q − Σ_f v_b (s·n) A/V e_f], with upwind face values
+    e_f of the old level (reconstructed with the least-squares gradient when second_order).
+
+    Arguments as in :func:`sweep`; temperature (nc,) K the lattice temperature of the old level,
+    heat (nc,) W m^-3 the source during the step, dt s.  On exit e_bnd holds the outgoing face
+    values of the new level (incoming ones are left to update_boundaries); dt = 0 only refreshes
+    them.
+    """
+    n_b, n_d, n_c = e.shape
+    for t in nb.prange(n_b * n_d):
+        b = t // n_d
+        k = t % n_d
+        sx = dirs[k, 0]
+        sy = dirs[k, 1]
+        sz = dirs[k, 2]
+        ek = e[b, k]
+        ebk = e_bnd[b, k]
+        old = ek.copy()
+        grad = np.zeros((n_c if second_order else 0, 3))
+        if second_order:
+            _gradient(old, g_off, g_nbr, g_w, grad)
+            if limit:
+                _limit(old, ebk, grad, face_off, face_nbr, face_center, centroid)
+        for c in range(n_c):
+            m = cell_mat[c]
+            v = vel[m, b]
+            div = 0.0
+            for f in range(face_off[c], face_off[c + 1]):
+                sn = v * _dot3(face_an, f, sx, sy, sz)
+                if sn > 0.0:
+                    up = old[c]
+                    src = c
+                elif sn < 0.0:
+                    j = face_nbr[f]
+                    if j < 0:
+                        div += sn * ebk[-j - 1]
+                        continue
+                    up = old[j]
+                    src = j
+                else:
+                    continue
                 if second_order:
-                    val += (grad[c, 0] * (bf_center[bf, 0] - centroid[c, 0])
-                            + grad[c, 1] * (bf_center[bf, 1] - centroid[c, 1])
-                            + grad[c, 2] * (bf_center[bf, 2] - centroid[c, 2]))
-                ebk[bf] = val
+                    up += (grad[src, 0] * (face_center[f, 0] - centroid[src, 0])
+                           + grad[src, 1] * (face_center[f, 1] - centroid[src, 1])
+                           + grad[src, 2] * (face_center[f, 2] - centroid[src, 2]))
+                div += sn * up
+            ek[c] = old[c] + dt * ((cap[m, b] * temperature[c] - old[c]) / tau[m, b]
+                                   + heat_ratio[m, b] * heat[c] - div)
+        if second_order:
+            _gradient(ek, g_off, g_nbr, g_w, grad)
+            if limit:
+                _limit(ek, ebk, grad, face_off, face_nbr, face_center, centroid)
+        _store_outgoing(ek, ebk, grad, second_order, sx, sy, sz, bf_cell, bf_normal,
+                        bf_center, centroid)
 
 
 @nb.njit(parallel=True, cache=True)
@@ -196,12 +274,16 @@ def update_boundaries(e_bnd, bf_kind, bf_partner, bf_value, bf_mat, bf_trans, re
                       bf_sn, weights, vel, cap):
     """New incoming boundary values from the outgoing ones (after a sweep), per band.
 
-    bf_kind: GiftBTE BC type per boundary face (1 thermalizing: fixed, set once; 2 diffuse;
+    bf_kind: BC type per boundary face (1 thermalizing: fixed, set once; 2 diffuse;
     3 specular with reflect[bf, k] the mirrored direction; -1 periodic: partner's outgoing
     value plus C_b (ΔT_this − ΔT_partner) with bf_value the offsets; 5 interface: diffuse
     mismatch with per-band transmissivity bf_trans[bf, b] from this side's material,
     e_in = (1 − t_own) ē_own + t_other (v_other / v_own) ē_other (energy-conserving; equal to
-    GiftBTE's form when t_own + t_other = 1); 0: keep).  bf_sn (nbf, nd) = s_k·n.
+    GiftBTE's form when t_own + t_other = 1); 6 partially specular with specularity
+    p = bf_value: e_in(k) = p e_out(reflect[bf, k]) + (1 − p) ē; 7 heat-flux wall: diffuse
+    reflection plus the emission C_b ΔT with ΔT = bf_value (K) chosen by the caller so that the
+    net inward flux is the prescribed one; 0: keep).  ē is the flux-weighted mean of the
+    outgoing values.  bf_sn (nbf, nd) = s_k·n.
     """
     n_b, n_d, n_bf = e_bnd.shape
     for b in nb.prange(n_b):
@@ -210,17 +292,19 @@ def update_boundaries(e_bnd, bf_kind, bf_partner, bf_value, bf_mat, bf_trans, re
         # diffuse and interface walls first need the outgoing means of every face
         for bf in range(n_bf):
             kind = bf_kind[bf]
-            if kind == DIFFUSE or kind == INTERFACE:
+            if kind == DIFFUSE or kind == INTERFACE or kind == PARTIAL or kind == HEAT_FLUX:
                 new[bf] = _outgoing_mean(ebk, bf, weights, bf_sn[bf])
         for bf in range(n_bf):
             kind = bf_kind[bf]
-            if kind != DIFFUSE and kind != INTERFACE:
+            if kind != DIFFUSE and kind != INTERFACE and kind != HEAT_FLUX:
                 continue
             val = new[bf]
             if kind == INTERFACE:
                 p = bf_partner[bf]
                 val = ((1.0 - bf_trans[bf, b]) * new[bf]
                        + bf_trans[p, b] * vel[bf_mat[p], b] / vel[bf_mat[bf], b] * new[p])
+            elif kind == HEAT_FLUX:
+                val += cap[bf_mat[bf], b] * bf_value[bf]
             sn = bf_sn[bf]
             for k in range(n_d):
                 if sn[k] < 0.0:
@@ -232,6 +316,11 @@ def update_boundaries(e_bnd, bf_kind, bf_partner, bf_value, bf_mat, bf_trans, re
                 for k in range(n_d):
                     if sn[k] < 0.0:
                         ebk[k, bf] = ebk[reflect[bf, k], bf]
+            elif kind == PARTIAL:
+                spec = bf_value[bf]
+                for k in range(n_d):
+                    if sn[k] < 0.0:
+                        ebk[k, bf] = spec * ebk[reflect[bf, k], bf] + (1.0 - spec) * new[bf]
             elif kind == PERIODIC:
                 p = bf_partner[bf]
                 jump = cap[bf_mat[bf], b] * (bf_value[bf] - bf_value[p])

@@ -88,9 +88,11 @@ class BoundaryCondition:
     """One entry of the BC file.
 
     kind: 1 thermalizing, 2 diffuse, 3 specular, 5 interface (DMM), -1 periodic (partner set),
-    0/4 legacy (kept, no update); value: wall temperature (K) for kind 1, temperature offset
-    (K) for periodic; partner: the partner boundary index for periodic; transmissivity: for
-    kind 5, material index (0-based) -> per-band transmissivity from that material.
+    0/4 legacy (kept, no update); beyond GiftBTE: 6 partially specular wall, 7 heat-flux wall.
+    value: wall temperature (K) for kind 1, temperature offset (K) for periodic, specularity
+    p in [0, 1] for kind 6, inward heat flux (W m^-2) for kind 7; partner: the partner
+    boundary index for periodic; transmissivity: for kind 5, material index (0-based) ->
+    per-band transmissivity from that material.
     """
 
     index: int

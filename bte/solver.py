@@ -39,6 +39,7 @@ class _Setup:
     grad: tuple[np.ndarray, np.ndarray, np.ndarray]
     bf_kind: np.ndarray
     bf_value: np.ndarray
+    bf_flux: np.ndarray
     bf_mat: np.ndarray
     bf_trans: np.ndarray
     bf_sn: np.ndarray
@@ -78,14 +79,24 @@ def _setup(problem: Problem) -> _Setup:
         if bc.kind == kernels.INTERFACE:
             for f in np.flatnonzero(sel):
                 bf_trans[f] = bc.transmissivity[int(bf_mat[f])]
-    bf_kind[~np.isin(bf_kind, [1, 2, 3, 5, -1])] = kernels.KEEP
+    known = [kernels.THERMALIZING, kernels.DIFFUSE, kernels.SPECULAR, kernels.INTERFACE,
+             kernels.PERIODIC, kernels.PARTIAL, kernels.HEAT_FLUX]
+    bf_kind[~np.isin(bf_kind, known)] = kernels.KEEP
     bf_sn = np.ascontiguousarray(g.bface_normal @ angles.directions.T)
     reflect = np.zeros((nbf, angles.n_dir), dtype=np.int64)
-    spec = bf_kind == kernels.SPECULAR
+    spec = np.isin(bf_kind, [kernels.SPECULAR, kernels.PARTIAL])
     if spec.any():
         reflect[spec] = specular_map(angles.directions, g.bface_normal[spec])
+    # heat-flux walls: the prescribed inward flux q (W m^-2) is carried by a diffuse emission
+    # C_b ΔT on top of the diffuse reflection, ΔT = q / Σ_b C_b v_b Σ_{k in} w_k |s_k·n|
+    bf_flux = np.where(bf_kind == kernels.HEAT_FLUX, bf_value, 0.0)
+    flux_walls = bf_kind == kernels.HEAT_FLUX
+    if flux_walls.any():
+        inward = np.where(bf_sn[flux_walls] < 0, -bf_sn[flux_walls], 0.0) @ angles.weights
+        bf_value[flux_walls] /= (cap * vel).sum(1)[bf_mat[flux_walls]] * inward
     return _Setup(angles, cell_mat, vel, tau, cap, lr, hr, np.ascontiguousarray(face_an),
-                  order, n_cycle, grad, bf_kind, bf_value, bf_mat, bf_trans, bf_sn, reflect)
+                  order, n_cycle, grad, bf_kind, bf_value, bf_flux, bf_mat, bf_trans, bf_sn,
+                  reflect)
 
 
 def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
@@ -177,7 +188,8 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     linked = s.bf_kind == kernels.INTERFACE
     iface_g[linked] = 0.5 * (iface_g[linked] + iface_g[g.bface_partner[linked]])
     upwind_h = (s.cap * s.vel).sum(1)[s.cell_mat] * (0.25 if dim == 3 else 1 / np.pi)
-    diff = build_diffusion(g, kappa_mat[s.cell_mat], upwind_h, s.bf_kind, s.bf_value, wall_h, iface_g)
+    diff = build_diffusion(g, kappa_mat[s.cell_mat], upwind_h, s.bf_kind, s.bf_value, wall_h,
+                           iface_g, s.bf_flux)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
 
     if problem.initial_temperature is not None:

@@ -391,8 +391,8 @@ def test_bc_file_entries(tmp_path):
     assert err.line == 1
     err = raises(make_case(tmp_path / "b", bc_dat="2\n\ntitle\n1 1 301\n3 x 300\n"), "'x'")
     assert err.line == 5 and err.field == "BoundaryType"
-    err = raises(make_case(tmp_path / "c", bc_dat="2\n\ntitle\n1 7 301\n3 1 300\n"))
-    assert err.line == 4 and "unknown boundary type 7" in err.message
+    err = raises(make_case(tmp_path / "c", bc_dat="2\n\ntitle\n1 8 301\n3 1 300\n"))
+    assert err.line == 4 and "unknown boundary type 8" in err.message
 
 
 def test_periodic_partners(tmp_path):
