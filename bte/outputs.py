@@ -182,7 +182,8 @@ def kappa_record(result: Result, directory: str | Path | None = None) -> dict[st
     kappa_direction (unit vector or None), kappa_method, iterations, converged,
     residual_history ([[err_T, err_q], ...]), final_residual, wall_time_s (s), n_cells, n_bands,
     n_directions (when the solver put it in settings), settings, run_directory (the input
-    folder), output_directory, warnings (from the problem).
+    folder), output_directory, warnings (from the problem), peak_temperature_rise_K ({"bte",
+    "fourier"} hot-spot rise above the coldest wall, K, for heated problems; else None).
     """
     problem = result.problem
     settings = dict(result.settings or {})
@@ -211,6 +212,7 @@ def kappa_record(result: Result, directory: str | Path | None = None) -> dict[st
 
 
 def write_kappa_json(result: Result, path: Path, directory: str | Path | None = None) -> None:
+        "peak_temperature_rise_K": result.peak_temperature_rise(),
     """kappa.json: see :func:`kappa_record` (strict JSON, one key per line)."""
     record = kappa_record(result, directory)
     # one key per line, each value compact (a long residual history stays one line)

@@ -20,7 +20,9 @@ class Result:
     driving temperature difference (e.g. heat generation between walls at one temperature);
     kappa_method: how kappa_effective was computed, in words;
     residual_history: per iteration (err_T, err_q) in GiftBTE's normalisation;
-    wall_time: s.
+    wall_time: s;
+    temperature_fourier: (n_cells,) K, Fourier's law on the same mesh (bulk κ, walls held at
+    their temperature, no phonon-boundary resistance) for problems with a heat source, else None.
     """
 
     problem: Problem
@@ -36,3 +38,15 @@ class Result:
     residual_history: list[tuple[float, float]] = field(default_factory=list)
     wall_time: float = 0.0
     settings: dict = field(default_factory=dict)
+    temperature_fourier: np.ndarray | None = None
+
+    def peak_temperature_rise(self) -> dict[str, float] | None:
+        """Hot-spot temperature rise (K) above the coldest thermalizing wall, from the BTE and
+        from Fourier's law on the same mesh; None without a heat source or a wall."""
+        walls = [bc.value for i, bc in self.problem.boundary_conditions.items()
+                 if bc.kind == 1 and np.isin(i, self.problem.geometry.bface_index)]
+        if self.temperature_fourier is None or not walls:
+            return None
+        sink = min(walls)
+        return {"bte": float(self.temperature_lattice.max() - sink),
+                "fourier": float(self.temperature_fourier.max() - sink)}

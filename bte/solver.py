@@ -198,6 +198,11 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
         temp = diff.solve(heat, boundary=True)
         if diff.singular:
             temp += ctl.t_ref - np.average(temp, weights=g.volume)
+    fourier = None
+    if heat.any():   # Fourier's law on the same mesh, for the hot-spot comparison
+        fourier = build_diffusion(g, kappa_mat[s.cell_mat], np.zeros(nc), s.bf_kind, s.bf_value,
+                                  np.full(g.n_bfaces, np.inf), iface_g, s.bf_flux)
+        fourier = fourier.solve(heat, boundary=True)
     # The linear BTE is invariant under a uniform temperature shift: iterate on deviations from
     # the mean starting temperature, so a 1 K drive at 300 K is not resolved against a 300 K
     # level (the synthetic correction amplifies that round-off by ~(L/Λ)² in thick cells).
@@ -286,4 +291,5 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
                   temperature_energy=t_en + level, temperature_band=t_band + level, heat_flux=flux, kappa_effective=kappa,
                   kappa_method=how, kappa_direction=direction, iterations=it,
                   converged=converged, residual_history=history,
-                  wall_time=time.perf_counter() - start, settings=settings)
+                  wall_time=time.perf_counter() - start, settings=settings,
+                  temperature_fourier=fourier)

@@ -202,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
         add_group(subparsers)
     return parser
 
+    rise = result.peak_temperature_rise()
+    if rise is not None:
+        print(f"peak rise    {rise['bte']:.6g} K (Fourier on the same mesh: "
+              f"{rise['fourier']:.6g} K)")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mts`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
