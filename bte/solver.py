@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from . import kernels
 from .angles import AngularSet, angular_set, specular_map
+from .checkpoint import fingerprint, load_state, save_state
 from .diffusion import build_diffusion
 from .geometry import least_squares_gradient, sweep_orders
 from .problem import Problem, SolverDivergedError
@@ -156,14 +158,18 @@ def _errors(t_new, t_old, q_new, q_old, level):
 
 def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float | None = None,
           residual_flux: float | None = None, scheme: str | None = None,
-          order: str | None = None, callback: Callback | None = None) -> Result:
+          order: str | None = None, callback: Callback | None = None,
+          checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> Result:
     """Solve the steady BTE of `problem`.
 
     Settings default to the CONTROL file (MaxNumIter, ResidualTemp, ResidualFlux,
     IterativeScheme 'Sequential' | 'Synthetic', Order '1' | '2' | '2limit'); keyword
     arguments override them.  callback(iteration, err_T, err_q) is called after every
     iteration.  Stops when both GiftBTE convergence measures are below their thresholds, at
-    max_iter, or raises SolverDivergedError when the iteration diverges.
+    max_iter, or raises SolverDivergedError when the iteration diverges.  With ``checkpoint``
+    (a file path) the iteration state is saved there every ``checkpoint_every`` iterations
+    and a run finds and resumes it (max_iter counts from the first iteration of the first
+    run); the caller removes the file once the result is safe.
     """
     start = time.perf_counter()
     ctl = problem.control
@@ -244,7 +250,21 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     # cell across a periodic pair (that is where the inflow comes from), else its own
     inflow_cell = np.where(s.bf_kind == kernels.PERIODIC,
                            g.bface_cell[np.maximum(g.bface_partner, 0)], g.bface_cell)
-    for it in range(1, max_iter + 1):
+    key = ""
+    first = 1
+    if checkpoint is not None:
+        key = fingerprint(nc, nb_, nd, int(synthetic), order, s.vel, s.tau, s.cap,
+                          s.lattice_ratio, s.heat_ratio, s.bf_kind, s.bf_value, s.bf_trans,
+                          heat, g.volume)
+        state = load_state(checkpoint, key)
+        if state is not None:
+            e[...], e_bnd[...], temp = state["e"], state["e_bnd"], state["temp"]
+            t_prev, q_prev = state["t_prev"], state["q_prev"]
+            history = [tuple(map(float, row)) for row in state["history"]]
+            rising, first = int(state["rising"]), int(state["iteration"]) + 1
+            it = first - 1
+            max_iter = max(max_iter, first)    # a resumed run does at least one iteration
+    for it in range(first, max_iter + 1):
         kernels.sweep(e, e_bnd, temp, heat, s.cell_mat, s.vel, s.tau, s.cap, s.heat_ratio,
                       s.angles.directions, g.face_offsets, g.face_neighbor, s.face_an,
                       g.face_center, g.centroid, s.order, g_off, g_nbr, g_w, second, limit,
@@ -280,6 +300,10 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
                                "try Order=1 or 2limit")
         t_prev = t_lat.copy()
         q_prev = flux.copy()
+        if checkpoint is not None and it % checkpoint_every == 0:
+            save_state(checkpoint, key, e=e, e_bnd=e_bnd, temp=temp, t_prev=t_prev,
+                       q_prev=q_prev, history=np.array(history).reshape(-1, 2),
+                       rising=np.array(rising), iteration=np.array(it))
 
     kappa, direction, how = _kappa_effective(problem, flux)
     settings = dict(scheme="Synthetic" if synthetic else "Sequential", order=order,
