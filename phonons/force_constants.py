@@ -293,6 +293,19 @@ def evaluate_forces(supercells: Sequence[Atoms | None], calculator: Calculator, 
 # public constructors
 # ------------------------------------------------------------------------------------------------
 
+def _wrapped(atoms: Atoms, tol: float = 1e-10) -> Atoms:
+    """A copy (no calculator) with fractional coordinates in [0, 1) and values within ``tol`` of
+    1 set to 0: phonopy wraps a coordinate of 1 − 1e-17 differently after a yaml round trip, which
+    reorders the supercell atoms and scrambles force constants read back from fc2/fc3.hdf5."""
+    cell = atoms.copy()
+    cell.calc = None
+    frac = cell.get_scaled_positions(wrap=False)
+    frac -= np.floor(frac)
+    frac[frac > 1.0 - tol] = 0.0
+    cell.set_scaled_positions(frac)
+    return cell
+
+
 def compute_force_constants(atoms: Atoms, calculator: Calculator,
                             supercell_matrix: Sequence[int] | np.ndarray = (2, 2, 2), *,
                             phonon_supercell_matrix: Sequence[int] | np.ndarray | None = None,
@@ -315,8 +328,7 @@ def compute_force_constants(atoms: Atoms, calculator: Calculator,
     and ForceEvaluationError naming a displacement the calculator failed on.
     """
     check_symmetry(atoms, symprec)
-    unitcell = atoms.copy()
-    unitcell.calc = None
+    unitcell = _wrapped(atoms)
     fc2_matrix = None if phonon_supercell_matrix is None else _matrix(phonon_supercell_matrix)
     ph3 = _new_phono3py(unitcell, _matrix(supercell_matrix), primitive_matrix, fc2_matrix,
                         symprec)
@@ -351,10 +363,11 @@ def load_force_constants(phono3py_yaml: str | Path, forces_fc3: str | Path | Non
                          symprec: float = 1e-5) -> ForceConstants:
     """Force constants from an existing phono3py displacement yaml.
 
-    The forces come from ``forces_fc3`` (phono3py's FORCES_FC3 file; and ``forces_fc2`` for a
-    separate fc2 supercell) or from the yaml itself when it holds them; with neither,
-    ``fc2.hdf5`` and ``fc3.hdf5`` beside the yaml are read.  fc_calculator: None (phono3py's
-    finite-difference solver) or "symfc".  Always symmetrised.
+    Without ``forces_fc3``, ``fc2.hdf5`` and ``fc3.hdf5`` beside the yaml (as
+    :meth:`ForceConstants.write` leaves them) are read when present; otherwise the force
+    constants are produced from the forces in ``forces_fc3`` (phono3py's FORCES_FC3 file; and
+    ``forces_fc2`` for a separate fc2 supercell) or in the yaml itself.  fc_calculator: None
+    (phono3py's finite-difference solver) or "symfc".  Always symmetrised.
     """
     import phono3py
 
@@ -366,10 +379,11 @@ def load_force_constants(phono3py_yaml: str | Path, forces_fc3: str | Path | Non
                         log_level=0)
     unitcell = ase_atoms(ph3.unitcell)
     check_symmetry(unitcell, symprec)
-    if forces_fc3 is None and not _has_forces(ph3.dataset):
-        fc2_file = phono3py_yaml.with_name("fc2.hdf5")
-        fc3_file = phono3py_yaml.with_name("fc3.hdf5")
-        if not (fc2_file.is_file() and fc3_file.is_file()):
+    fc2_file = phono3py_yaml.with_name("fc2.hdf5")
+    fc3_file = phono3py_yaml.with_name("fc3.hdf5")
+    have_fc = fc2_file.is_file() and fc3_file.is_file()
+    if forces_fc3 is None and (have_fc or not _has_forces(ph3.dataset)):
+        if not have_fc:
             raise FileNotFoundError(f"{phono3py_yaml} holds no forces; give FORCES_FC3 or put "
                                     "fc2.hdf5 and fc3.hdf5 beside it")
         from phono3py.file_IO import read_fc2_from_hdf5, read_fc3_from_hdf5
