@@ -15,7 +15,12 @@ def read_input_folder(path, **kwargs):
 
 
 def solve(problem, **kwargs):
-    """Solve the steady BTE; see bte.solver.solve."""
+    """Solve the BTE: the steady solver (bte.solver.solve), or the transient one
+    (bte.transient.solve_transient: scheme="explicit"|"implicit", save_every, callback(step, t,
+    err_T, err_q), ...) when CONTROL says State=Transient."""
+    if problem.control.state == "Transient":
+        from .transient import solve_transient
+        return solve_transient(problem, **kwargs)
     from .solver import solve as _solve
     return _solve(problem, **kwargs)
 

@@ -1,4 +1,8 @@
-"""Output files of a steady BTE run: GiftBTE's text files at full precision, kappa.json, a .vtu.
+"""Output files of a BTE run: GiftBTE's text files at full precision, kappa.json, a .vtu.
+
+Transient runs (bte.transient) write Tempcell.dat, HeatFlux.dat, TTG.dat, TDTR.dat (TDTR mode),
+kappa.json, result.vtu and a result_<step>.vtu series indexed by result.pvd instead (see
+:func:`write_outputs`).  Steady runs:
 
 Files written by :func:`write_outputs` (all lengths in m, temperatures in K, heat flux in W m^-2,
 conductivity in W m^-1 K^-1):
@@ -24,7 +28,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -208,11 +212,11 @@ def kappa_record(result: Result, directory: str | Path | None = None) -> dict[st
         "run_directory": _jsonable(getattr(problem, "root", None)),
         "output_directory": None if directory is None else os.fspath(Path(directory).resolve()),
         "warnings": [str(w) for w in (getattr(problem, "warnings", None) or [])],
+        "peak_temperature_rise_K": result.peak_temperature_rise(),
     }
 
 
 def write_kappa_json(result: Result, path: Path, directory: str | Path | None = None) -> None:
-        "peak_temperature_rise_K": result.peak_temperature_rise(),
     """kappa.json: see :func:`kappa_record` (strict JSON, one key per line)."""
     record = kappa_record(result, directory)
     # one key per line, each value compact (a long residual history stays one line)
@@ -260,7 +264,8 @@ def mesh_cell_blocks(mesh) -> tuple[list[tuple[str, np.ndarray]], np.ndarray]:
 
 
 def write_vtu(result: Result, path: Path) -> None:
-    """result.vtu (via meshio): mesh points in m, cells grouped by type, and cell data
+    """result.vtu (via meshio; ``result`` may also be a bte.transient.Snapshot, which has the
+    same field attributes): mesh points in m, cells grouped by type, and cell data
     TempLattice (K), Temperature (K), HeatFlux (W m^-2, 3-vector), Region (0-based int) and
     TempBand_<b> (K, b 1-based as in Tempband.dat) when n_bands <= MAX_VTU_BANDS.
     """
@@ -350,30 +355,73 @@ def _install(staged: list[tuple[Path, Path]], tmp: Path) -> None:
         raise
 
 
-def write_outputs(result: Result, directory: str | Path) -> list[Path]:
-    """Write all output files of ``result`` into ``directory`` (created if missing), atomically.
+def _steady_writers(result: Result, directory: Path) -> list[tuple[str, Callable[[Path], None]]]:
+    """(file name, writer) of a steady run, in the order of :data:`OUTPUT_FILES`."""
+    return [("TempLattice.dat", lambda p: write_temp_lattice(result, p)),
+            ("Temperature.dat", lambda p: write_temperature(result, p)),
+            ("Tempband.dat", lambda p: write_tempband(result, p)),
+            ("HeatFlux.dat", lambda p: write_heat_flux(result, p)),
+            ("kappa.json", lambda p: write_kappa_json(result, p, directory)),
+            ("result.vtu", lambda p: write_vtu(result, p))]
 
-    Files: TempLattice.dat, Temperature.dat, Tempband.dat, HeatFlux.dat (GiftBTE columns, floats
-    as repr, exact on reading back; lengths m, temperatures K, flux W m^-2), kappa.json
-    (W m^-1 K^-1, see :func:`kappa_record`) and result.vtu.  All are first written into a
-    temporary directory ``directory/.mts-tmp-XXXX`` and then moved into place with os.replace;
-    if anything fails the temporary directory is removed, files moved so far are rolled back, and
-    ``directory`` is left as it was (previous outputs untouched, no new or partial file).
-    Returns the written paths in the order of :data:`OUTPUT_FILES`.
-    """
-    directory = Path(directory)
-    _check_shapes(result)
+
+def _transient_writers(result, directory: Path) -> list[tuple[str, Callable[[Path], None]]]:
+    """(file name, writer) of a transient run (bte.transient.TransientResult): Tempcell.dat
+    (final lattice temperature, TempLattice.dat's columns), HeatFlux.dat, TTG.dat, TDTR.dat (TDTR
+    mode), kappa.json (run record), result.vtu (final fields), and with snapshots
+    result_<step>.vtu per saved level plus their index result.pvd."""
+    writers = [("Tempcell.dat", lambda p: write_temp_lattice(result, p)),
+               ("HeatFlux.dat", lambda p: write_heat_flux(result, p)),
+               ("TTG.dat", lambda p: write_ttg(result, p))]
+    if result.tdtr_signal is not None:
+        writers.append(("TDTR.dat", lambda p: write_tdtr(result, p)))
+    writers += [("kappa.json", lambda p: write_kappa_json(result, p, directory)),
+                ("result.vtu", lambda p: write_vtu(result, p))]
+    series = [(snap.time, f"result_{snap.step:07d}.vtu") for snap in result.snapshots]
+    for snap, (_, name) in zip(result.snapshots, series):
+        writers.append((name, lambda p, snap=snap: write_vtu(snap, p)))
+    if series:
+        writers.append(("result.pvd", lambda p: write_pvd(series, p)))
+    return writers
+
+
+def write_ttg(result, path: Path) -> None:
+    """TTG.dat: t (s) and the lattice temperature (K) of the cell nearest the origin, one line
+    per time level from t = 0 (GiftBTE's columns)."""
+    _write_table(path, [np.asarray(result.times, np.float64),
+                        np.asarray(result.probe_temperature, np.float64)])
+
+
+def write_tdtr(result, path: Path) -> None:
+    """TDTR.dat: step index (0 = initial level) and the probe-averaged surface temperature (K)
+    (GiftBTE's columns; the time of step n is n·TimeStep, also in TTG.dat)."""
+    signal = np.asarray(result.tdtr_signal, np.float64)
+    _write_table(path, [np.arange(len(signal)), signal])
+
+
+def write_pvd(entries: Sequence[tuple[float, str]], path: Path) -> None:
+    """ParaView collection file indexing a .vtu time series: entries are (t in s, file name
+    relative to the .pvd)."""
+    lines = ['<?xml version="1.0"?>',
+             '<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">',
+             "  <Collection>"]
+    lines += [f'    <DataSet timestep="{t!r}" group="" part="0" file="{name}"/>'
+              for t, name in entries]
+    lines += ["  </Collection>", "</VTKFile>", ""]
+    Path(path).write_text("\n".join(lines), encoding="ascii")
+
+
+def _write_atomically(directory: Path, writers) -> list[Path]:
+    """Run each (name, writer(path)) into a temporary directory inside ``directory`` (created
+    if missing), then move all files into place; on any failure nothing new is left behind
+    and previous files are restored.  Returns the final paths in the order given."""
     created = _make_dirs(directory)
     tmp: Path | None = None
     try:
         tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=directory))
-        write_temp_lattice(result, tmp / "TempLattice.dat")
-        write_temperature(result, tmp / "Temperature.dat")
-        write_tempband(result, tmp / "Tempband.dat")
-        write_heat_flux(result, tmp / "HeatFlux.dat")
-        write_kappa_json(result, tmp / "kappa.json", directory)
-        write_vtu(result, tmp / "result.vtu")
-        staged = [(tmp / name, directory / name) for name in OUTPUT_FILES]
+        for name, writer in writers:
+            writer(tmp / name)
+        staged = [(tmp / name, directory / name) for name, _ in writers]
         for src, _ in staged:
             if not src.is_file():
                 raise RuntimeError(f"output {src.name} was not written")
@@ -388,8 +436,27 @@ def write_outputs(result: Result, directory: str | Path) -> list[Path]:
                 break
         raise
     shutil.rmtree(tmp, ignore_errors=True)
-    return [directory / name for name in OUTPUT_FILES]
+    return [directory / name for name, _ in writers]
 
 
-__all__ = ["write_outputs", "kappa_record", "write_vtu", "mesh_cell_blocks", "OUTPUT_FILES",
+def write_outputs(result: Result, directory: str | Path) -> list[Path]:
+    """Write all output files of ``result`` into ``directory`` (created if missing), atomically.
+
+    Steady run: TempLattice.dat, Temperature.dat, Tempband.dat, HeatFlux.dat (GiftBTE columns,
+    floats as repr, exact on reading back; lengths m, temperatures K, flux W m^-2), kappa.json
+    (W m^-1 K^-1, see :func:`kappa_record`) and result.vtu (:data:`OUTPUT_FILES`).  Transient run
+    (a result with ``snapshots``): see :func:`_transient_writers`.  All are first written into a
+    temporary directory ``directory/.mts-tmp-XXXX`` and then moved into place with os.replace;
+    if anything fails the temporary directory is removed, files moved so far are rolled back, and
+    ``directory`` is left as it was (previous outputs untouched, no new or partial file).
+    Returns the written paths in the order written.
+    """
+    directory = Path(directory)
+    _check_shapes(result)
+    transient = hasattr(result, "snapshots")
+    writers = (_transient_writers if transient else _steady_writers)(result, directory)
+    return _write_atomically(directory, writers)
+
+
+__all__ = ["write_outputs", "kappa_record", "write_vtu", "write_pvd", "write_ttg", "write_tdtr", "mesh_cell_blocks", "OUTPUT_FILES",
            "KAPPA_JSON_VERSION", "MAX_VTU_BANDS"]

@@ -1,0 +1,362 @@
+"""Transient phonon BTE: GiftBTE's explicit scheme and a backward-Euler (implicit) option.
+
+    ∂e/∂t + v_b s_k·∇e = (C_b T − e)/τ_b + h_b Q(x) f(t)
+
+Explicit (GiftBTE): forward Euler with upwind face values of the old level, second order by
+least-squares reconstruction (Order=2, unlimited; 2limit and 1 also work).  Stable only for
+Δt below the positivity limit 1/max(1/τ_b + v_b Σ_out (s·n)A/V) (checked before running, an
+error above it) and, at second order, weakly unstable for pure advection (the growth of
+round-off over the run is estimated and a warning given when it is large).
+Implicit: backward Euler, each step solved by the ordered sweeps of the steady solver with the
+extra absorption 1/Δt and source e^n/Δt, the emission C_b T iterated within the step until the
+lattice temperature changes by less than ``inner_tol`` of its range; stable at any Δt.
+
+Departures from GiftBTE (HEAD), on purpose:
+* the heat source of GEOMETRY (REGION, COORDINATE or UniformHeat) is applied in every transient
+  run, with f(t) = 1 outside TDTR mode (GiftBTE ignores it there);
+* the initial temperature is the InitialTemperatureFile mapped to cells (GiftBTE HEAD ignores the
+  file and starts from cos(2πx/Lx)), else Tref everywhere;
+* the TDTR envelope is integrated over each step (pulses of PulseTime s every
+  1/RepetitionFrequency µs, times 1 + sin(2π f_mod t) at the step midpoint, f_mod in MHz), so a
+  pulse shorter than Δt deposits its energy exactly.
+
+TDTR probe (TDTR.dat): the lattice temperature of the cells on the heated surface (the
+boundary faces at the minimum of the last coordinate, z in 3D), averaged with the weights
+A_f exp(−2 r²/R²) over faces with r < R, R = 2·RadiusProbe, r the distance from the axis
+through the origin (GiftBTE's definition, spec §3).
+Units: m, s, K, W m^-3, J m^-3 K^-1, W m^-2.
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import kernels
+from .problem import BTEInputError, Problem, SolverDivergedError
+from .result import Result
+from .solver import _errors, _setup
+
+#: callback(step, t [s], err_T, err_q) after every time step
+TransientCallback = Callable[[int, float, float, float], None]
+
+#: a second-order explicit run warns when round-off may grow by more than this over the run
+GROWTH_WARNING = 1e6
+
+
+@dataclass
+class Snapshot:
+    """Fields at one saved time level (enough for bte.outputs.write_vtu): K, W m^-2."""
+
+    problem: Problem
+    step: int
+    time: float
+    temperature_lattice: np.ndarray
+    temperature_energy: np.ndarray
+    heat_flux: np.ndarray
+    temperature_band: np.ndarray      # (0, n_cells): per-band fields are not kept per step
+
+
+@dataclass
+class TransientResult(Result):
+    """A transient run: final fields (as Result) plus the time series.
+
+    times (n+1,) s, from 0; probe_temperature (n+1,) K: lattice temperature of the cell nearest
+    the origin (TTG.dat); grating_amplitude (n+1,) K or None: the signed amplitude of the
+    fundamental Fourier mode of the initial field, for 1D periodic meshes (TTG);
+    tdtr_signal (n+1,) K or None: the probe average in TDTR mode; snapshots every save_every
+    steps (and the first and last level); stability: the explicit-scheme numbers.
+    """
+
+    times: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    probe_temperature: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    grating_amplitude: np.ndarray | None = None
+    tdtr_signal: np.ndarray | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)
+    stability: dict = field(default_factory=dict)
+
+
+def explicit_stability(problem: Problem, time_step: float, n_steps: int,
+                       order: str = "2") -> dict:
+    """Stability numbers of the forward-Euler scheme on ``problem`` at Δt = time_step (s).
+
+    dt_limit (s): the positivity limit 1/max_{c,b,k}(1/τ_b + v_b Σ_out (s_k·n)A/V); beyond it
+    the scheme is unstable at any order.  cfl: v Δt Σ_out (s·n)A/V (max).  growth: at second
+    order, the estimated amplification of round-off over n_steps from the von Neumann factor
+    max_θ |1 − Δt/τ_b − c_b (1 − e^{−iθ})(1 + i sin θ / 2)| of the 1D reconstruction
+    (1.0 at first order, where Δt ≤ dt_limit is sufficient)."""
+    rate_out, tau, vel, cell_mat = _outflow_rates(problem)
+    out = vel[cell_mat] * rate_out[:, None]                  # (nc, nb) 1/s
+    total = out + 1.0 / tau[cell_mat]
+    dt_limit = 1.0 / float(total.max())
+    cfl = time_step * float(out.max())
+    growth = 1.0
+    if order.startswith("2"):
+        theta = np.linspace(0.0, np.pi, 721)
+        symbol = (1 - np.exp(-1j * theta)) * (1 + 0.5j * np.sin(theta))
+        c_band = time_step * out.max(axis=0)                 # (nb,)
+        tau_band = tau[cell_mat].max(axis=0)
+        factor = np.abs(1 - time_step / tau_band[:, None] - c_band[:, None] * symbol).max()
+        growth = float(np.exp(min(n_steps * np.log(max(factor, 1e-300)), 700.0)))
+    return dict(dt_limit=dt_limit, cfl=cfl, dt_over_tau=time_step / float(tau.min()),
+                growth=growth)
+
+
+def _outflow_rates(problem: Problem):
+    """Per cell the largest Σ_out (s_k·n)A/V over the directions (1/m), and the band tables."""
+    from .angles import angular_set
+    g = problem.geometry
+    angles = angular_set(problem.material_dimension, problem.angle_method, problem.ntheta,
+                         problem.nphi)
+    owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
+    face_an = g.face_normal * (g.face_area / g.volume[owner])[:, None]
+    per_face = np.clip(face_an @ angles.directions.T, 0.0, None)          # (nf, nd)
+    rate_out = np.zeros((g.n_cells, angles.n_dir))
+    np.add.at(rate_out, owner, per_face)
+    mats = problem.materials
+    tau = np.stack([m.tau for m in mats])
+    vel = np.stack([m.velocity for m in mats])
+    return rate_out.max(axis=1), tau, vel, np.asarray(problem.cell_material)
+
+
+def tdtr_envelope(t0: float, dt: float, pulse_time: float, repetition_mhz: float,
+                  modulation_mhz: float) -> float:
+    """Mean of the TDTR heating envelope over [t0, t0 + dt] (s): the fraction of the step inside
+    the pulses [k/f_rep, k/f_rep + pulse_time] times 1 + sin(2π f_mod (t0 + dt/2)); frequencies
+    in MHz, repetition 0 = a single pulse at t = 0."""
+    t1 = t0 + dt
+    if repetition_mhz > 0:
+        period = 1e-6 / repetition_mhz
+        ks = range(int(np.floor(t0 / period)), int(np.floor(t1 / period)) + 1)
+    else:
+        period, ks = 0.0, range(0, 1)
+    on = sum(max(0.0, min(t1, k * period + pulse_time) - max(t0, k * period)) for k in ks)
+    return on / dt * (1.0 + np.sin(2e6 * np.pi * modulation_mhz * (t0 + 0.5 * dt)))
+
+
+def _tdtr_probe(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """(cells, weights) of the TDTR probe average (see the module docstring)."""
+    g = problem.geometry
+    dim = problem.geometry_dimension
+    axis = dim - 1
+    z = g.bface_center[:, axis]
+    extent = float(np.ptp(problem.mesh.points[:, :dim], axis=0).max())
+    surface = np.abs(z - z.min()) <= 1e-9 * extent
+    radius = 2.0 * problem.control.radius_probe
+    r2 = (g.bface_center[:, :axis] ** 2).sum(1)
+    inside = surface & (r2 < radius**2)
+    if not inside.any():
+        raise BTEInputError(f"no heated-surface face within 2*RadiusProbe = {radius:g} m of the "
+                            "origin", problem.root / "input" / "CONTROL", None, "RadiusProbe")
+    weight = g.bface_area[inside] * np.exp(-2.0 * r2[inside] / radius**2)
+    return g.bface_cell[inside], weight / weight.sum()
+
+
+def _grating_mode(problem: Problem, t0: np.ndarray) -> np.ndarray | None:
+    """Weights w (nc,) with amplitude = w·T: projection on the fundamental Fourier mode of the
+    initial deviation t0 (1D periodic meshes only; None otherwise)."""
+    periodic = any(bc.kind < 0 for bc in problem.boundary_conditions.values())
+    if problem.geometry_dimension != 1 or not periodic:
+        return None
+    g = problem.geometry
+    x = g.centroid[:, 0]
+    length = float(np.ptp(problem.mesh.points[:, 0]))
+    mode = g.volume * np.exp(-2j * np.pi * (x - problem.mesh.points[:, 0].min()) / length)
+    a0 = complex(mode @ t0)
+    if abs(a0) == 0.0:
+        return None
+    return 2.0 * np.real(mode * np.conj(a0) / abs(a0)) / g.volume.sum()
+
+
+def _control_value(problem: Problem, value, keyword: str) -> float:
+    if value is None:
+        raise BTEInputError("missing: a transient run needs TimeStep and TotalTime (s)",
+                            problem.root / "input" / "CONTROL", None, keyword)
+    if not value > 0:
+        raise BTEInputError(f"must be > 0, got {value!r}", problem.root / "input" / "CONTROL",
+                            None, keyword)
+    return float(value)
+
+
+def solve_transient(problem: Problem, *, scheme: str = "explicit",
+                    time_step: float | None = None, total_time: float | None = None,
+                    order: str | None = None, save_every: int = 0,
+                    residual_temp: float | None = None, residual_flux: float | None = None,
+                    early_stop: bool = True, inner_tol: float = 1e-10, max_inner: int = 1000,
+                    callback: TransientCallback | None = None) -> TransientResult:
+    """Run the transient BTE of ``problem`` from t = 0 to TotalTime in steps of TimeStep (s).
+
+    scheme: "explicit" (GiftBTE's forward Euler; raises BTEInputError above the stability
+    limit) or "implicit" (backward Euler, emission iterated to ``inner_tol`` relative change
+    of T per step, at most ``max_inner`` sweeps).  time_step, total_time, order, residual_temp,
+    residual_flux override CONTROL.  The run stops early when the per-step changes err_T and
+    err_q (as in the steady solver) both fall below their thresholds, unless early_stop is
+    False.  save_every > 0 keeps a Snapshot every that many steps (plus the first and the
+    last), which bte.write_outputs turns into a .vtu series with a .pvd index.
+    callback(step, t, err_T, err_q) after every step.
+    """
+    start = time.perf_counter()
+    ctl = problem.control
+    dt = _control_value(problem, ctl.time_step if time_step is None else time_step, "TimeStep")
+    t_end = _control_value(problem, ctl.total_time if total_time is None else total_time,
+                           "TotalTime")
+    n_steps = max(1, int(round(t_end / dt)))
+    order = (ctl.order if order is None else order).strip()
+    tol_t = ctl.residual_temp if residual_temp is None else residual_temp
+    tol_q = ctl.residual_flux if residual_flux is None else residual_flux
+    scheme = scheme.strip().lower()
+    if scheme not in ("explicit", "implicit"):
+        raise ValueError(f"scheme must be 'explicit' or 'implicit', got {scheme!r}")
+    second, limit = order.startswith("2"), order == "2limit"
+
+    stability = explicit_stability(problem, dt, n_steps, order)
+    if scheme == "explicit":
+        if dt > stability["dt_limit"]:
+            raise BTEInputError(
+                f"{dt:g} s is above the explicit stability limit {stability['dt_limit']:.4g} s "
+                f"(CFL {stability['cfl']:.3g}, dt/tau_min {stability['dt_over_tau']:.3g}); "
+                "use a smaller TimeStep or the implicit scheme",
+                problem.root / "input" / "CONTROL", None, "TimeStep")
+        if stability["growth"] > GROWTH_WARNING:
+            warnings.warn(f"explicit second-order scheme: round-off may grow by "
+                          f"~{stability['growth']:.1e} over {n_steps} steps (CFL "
+                          f"{stability['cfl']:.3g}); reduce TimeStep or use the implicit scheme",
+                          RuntimeWarning, stacklevel=2)
+
+    s = _setup(problem)
+    g = problem.geometry
+    nb_, nd, nc = problem.n_bands, s.angles.n_dir, g.n_cells
+    if problem.initial_temperature is not None:
+        temp = np.array(problem.initial_temperature, dtype=np.float64)
+    else:
+        temp = np.full(nc, ctl.t_ref)
+    # iterate on deviations from the mean initial level (the equations are linear)
+    level = float(np.average(temp, weights=g.volume))
+    temp -= level
+    walls = s.bf_kind == kernels.THERMALIZING
+    s.bf_value = np.where(walls, s.bf_value - level, s.bf_value)
+    cap_cell = s.cap[s.cell_mat]
+    e = np.ascontiguousarray(np.broadcast_to((cap_cell * temp[:, None]).T[:, None, :],
+                                             (nb_, nd, nc)))
+    t_face = np.where(walls, s.bf_value, temp[g.bface_cell])
+    e_bnd = np.ascontiguousarray(np.broadcast_to(
+        (s.cap[s.bf_mat] * t_face[:, None]).T[:, None, :], (nb_, nd, g.n_bfaces)))
+    heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
+    g_off, g_nbr, g_w = s.grad
+
+    def step_explicit(temp_old, heat_now):
+        kernels.explicit_step(e, e_bnd, temp_old, heat_now, dt, s.cell_mat, s.vel, s.tau,
+                              s.cap, s.heat_ratio, s.angles.directions, g.face_offsets,
+                              g.face_neighbor, s.face_an, g.face_center, g.centroid,
+                              g_off, g_nbr, g_w, second, limit, g.bface_cell,
+                              g.bface_normal, g.bface_center)
+
+    def boundaries():
+        kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
+                                  s.bf_trans, s.reflect, s.bf_sn, s.angles.weights, s.vel,
+                                  s.cap)
+
+    t_lat, t_en = np.empty(nc), np.empty(nc)
+    t_band, flux = np.empty((nb_, nc)), np.empty((nc, 3))
+
+    def moments():
+        kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.vel, s.cap,
+                        s.lattice_ratio, t_lat, t_en, t_band, flux)
+
+    # outgoing boundary values of the initial level, then the incoming ones from them
+    kernels.explicit_step(e, e_bnd, temp, 0 * heat, 0.0, s.cell_mat, s.vel, s.tau, s.cap,
+                          s.heat_ratio, s.angles.directions, g.face_offsets, g.face_neighbor,
+                          s.face_an, g.face_center, g.centroid, g_off, g_nbr, g_w, second,
+                          limit, g.bface_cell, g.bface_normal, g.bface_center)
+    boundaries()
+    moments()
+    temp = t_lat.copy()
+
+    probe_cell = int(np.argmin(np.linalg.norm(g.centroid, axis=1)))
+    grating = _grating_mode(problem, temp)
+    tdtr = _tdtr_probe(problem) if ctl.is_tdtr else None
+    times, probe, amp, signal = [0.0], [temp[probe_cell]], [], []
+
+    def record(step, now, last):
+        if grating is not None:
+            amp.append(float(grating @ t_lat))
+        if tdtr is not None:
+            signal.append(float(tdtr[1] @ t_lat[tdtr[0]]))
+        if save_every and (step % save_every == 0 or last):
+            snapshots.append(Snapshot(problem, step, now, t_lat + level, t_en + level,
+                                      flux.copy(), np.empty((0, nc))))
+
+    snapshots: list[Snapshot] = []
+    record(0, 0.0, False)
+    history: list[tuple[float, float]] = []
+    q_prev = flux.copy()
+    inner_total = 0
+    step = 0
+    for step in range(1, n_steps + 1):
+        t0 = (step - 1) * dt
+        factor = (tdtr_envelope(t0, dt, ctl.pulse_time, ctl.repetition_frequency,
+                                ctl.modulation_frequency) if ctl.is_tdtr else 1.0)
+        heat_now = heat * factor
+        t_prev = temp.copy()
+        if scheme == "explicit":
+            step_explicit(temp, heat_now)
+            boundaries()
+            moments()
+        else:
+            e_old = e.copy()
+            for inner in range(1, max_inner + 1):
+                kernels.sweep(e, e_bnd, temp, heat_now, s.cell_mat, s.vel, s.tau, s.cap,
+                              s.heat_ratio, s.angles.directions, g.face_offsets,
+                              g.face_neighbor, s.face_an, g.face_center, g.centroid, s.order,
+                              g_off, g_nbr, g_w, second, limit, g.bface_cell, g.bface_normal,
+                              g.bface_center, 1.0 / dt, e_old)
+                moments()
+                boundaries()
+                change = np.abs(t_lat - temp).max()
+                temp = t_lat.copy()
+                scale = max(np.ptp(t_lat), 1e-300)
+                if change <= inner_tol * scale:
+                    break
+            else:
+                raise SolverDivergedError(f"implicit step {step}: the emission iteration did not "
+                                          f"converge in {max_inner} sweeps")
+            inner_total += inner
+        temp = t_lat.copy()
+        now = step * dt
+        err_t, err_q = _errors(t_lat, t_prev, flux, q_prev, level)
+        history.append((err_t, err_q))
+        q_prev = flux.copy()
+        if not np.all(np.isfinite(t_lat)):
+            raise SolverDivergedError(f"the transient run diverged at step {step} (t = {now:g} s);"
+                                      " reduce TimeStep or use the implicit scheme")
+        times.append(now)
+        probe.append(t_lat[probe_cell])
+        stop = early_stop and err_t <= tol_t and err_q <= tol_q
+        record(step, now, step == n_steps or stop)
+        if callback is not None:
+            callback(step, now, err_t, err_q)
+        if stop:
+            break
+
+    settings = dict(state="Transient", scheme=scheme, order=order, time_step=dt,
+                    total_time=t_end, steps=step, n_steps=n_steps, save_every=save_every,
+                    n_directions=nd, n_bands=nb_, n_cells=nc, is_tdtr=ctl.is_tdtr,
+                    inner_sweeps=inner_total, residual_temp=tol_t, residual_flux=tol_q,
+                    early_stop=early_stop)
+    return TransientResult(
+        problem=problem, temperature_lattice=t_lat + level, temperature_energy=t_en + level,
+        temperature_band=t_band + level, heat_flux=flux.copy(), kappa_effective=None,
+        kappa_method="transient run (no effective conductivity)", kappa_direction=None,
+        iterations=step, converged=True, residual_history=history,
+        wall_time=time.perf_counter() - start, settings=settings,
+        times=np.asarray(times), probe_temperature=np.asarray(probe) + level,
+        grating_amplitude=None if grating is None else np.asarray(amp),
+        tdtr_signal=None if tdtr is None else np.asarray(signal) + level,
+        snapshots=snapshots, stability=stability)
+
+
+__all__ = ["Snapshot", "TransientResult", "explicit_stability", "solve_transient",
+           "tdtr_envelope"]
