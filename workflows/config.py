@@ -1,0 +1,283 @@
+"""The study file of ``mts pipeline``: TOML → :class:`PipelineConfig`.
+
+Every error names the file, the key and the problem (:class:`ConfigError`).  Paths of input
+files (structure, model file, GiftBTE folders) are relative to the TOML file; ``output`` is
+relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm``), m inside.
+
+    name = "silicon-films"                 # optional, default the file's stem
+    output = "runs/silicon-films"          # optional, default runs/<name>
+
+    [material]
+    structure = "builtin:si"               # or an ASE-readable unit cell file
+    lattice_constant = 5.432               # Å, builtin only; omit to relax it with the potential
+
+    [potential]
+    calculator = "pretrained:si"           # tersoff | sw | pretrained:NAME | MODULE:FUNCTION | model file
+
+    [phonons]                              # all optional
+    supercell = [2, 2, 2]                  # fc2/fc3 supercell of the conventional cell
+    displacement = 0.03                    # Å
+    mesh = [11, 11, 11]                    # q-mesh
+    temperature = 300.0                    # K
+    method = "rta"                         # rta | lbte (bulk κ reported; modes are RTA)
+    isotope = false                        # natural-isotope scattering
+    n_bands = 20                           # bands of the BTE band table
+    binning = "frequency"                  # frequency | mfp | giftbte
+
+    [bte]                                  # all optional: angles and mesh of the film columns
+    ntheta = 4                             # 8·ntheta·nphi directions
+    nphi = 4
+    n_cells = 40                           # cells across the film thickness
+    grading = 1.1                          # cell growth per cell from each wall
+    residual_temp = 1e-6
+    residual_flux = 1e-5
+    max_iter = 2000
+
+    [[geometry]]                           # any number of these
+    kind = "cross-plane"                   # cross-plane | in-plane | folder
+    thickness_nm = [10, 100, 1000]         # films
+    specularity = 0.0                      # in-plane walls (0 diffuse)
+    # kind = "folder": path = "<GiftBTE run directory>"; its PHONON gets the computed table
+    name = "cross-plane"                   # optional label
+
+    [plots]
+    temperature_map = "cross-plane"        # geometry whose first case is mapped (optional)
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflows.geometries import KINDS
+
+BUILTIN_SI = "builtin:si"
+GEOMETRY_KINDS = KINDS + ("folder",)
+
+
+class ConfigError(ValueError):
+    """A bad study file: the message names the file, the key and the problem."""
+
+
+@dataclass(frozen=True)
+class PhononSettings:
+    """Force constants and modes: supercell (3,), displacement Å, q-mesh (3,), temperature K,
+    method "rta"|"lbte", isotope scattering, band count and binning of the band table."""
+
+    supercell: tuple[int, int, int] = (2, 2, 2)
+    displacement: float = 0.03
+    mesh: tuple[int, int, int] = (11, 11, 11)
+    temperature: float = 300.0
+    method: str = "rta"
+    isotope: bool = False
+    n_bands: int = 20
+    binning: str = "frequency"
+
+
+@dataclass(frozen=True)
+class BTESettings:
+    """Angular set (8·ntheta·nphi directions), cells across a film and their grading, and the
+    steady solver's thresholds."""
+
+    ntheta: int = 4
+    nphi: int = 4
+    n_cells: int = 40
+    grading: float = 1.1
+    residual_temp: float = 1e-6
+    residual_flux: float = 1e-5
+    max_iter: int = 2000
+
+
+@dataclass(frozen=True)
+class GeometrySpec:
+    """One geometry: a film kind over ``thicknesses`` (m) with wall ``specularity``, or a GiftBTE
+    run directory ``path`` (kind "folder")."""
+
+    kind: str
+    name: str
+    thicknesses: tuple[float, ...] = ()
+    specularity: float = 0.0
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """A whole study (see the module docstring).  ``structure`` is "builtin:si" or a resolved
+    file path; ``lattice_constant`` Å (None: relax with the potential); ``base`` the directory
+    relative model paths are resolved against."""
+
+    name: str
+    output: Path
+    structure: str
+    lattice_constant: float | None
+    potential: str
+    phonons: PhononSettings = field(default_factory=PhononSettings)
+    bte: BTESettings = field(default_factory=BTESettings)
+    geometries: tuple[GeometrySpec, ...] = ()
+    temperature_map: str | None = None
+    base: Path = Path(".")
+
+
+class _Section:
+    """Typed access to one TOML table with errors naming file, key and problem."""
+
+    def __init__(self, data: dict, where: str, source: str):
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: [{where}]: expected a table")
+        self.data, self.where, self.source = data, where, source
+        self.used: set[str] = set()
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        name = f"{self.where}.{key}" if self.where else key
+        return ConfigError(f"{self.source}: {name}: {problem}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, *,
+            required: bool = False, length: int | None = None, positive: bool = False,
+            choices: tuple[str, ...] | None = None) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise self.fail(key, "missing (required)")
+            return default
+        value = self.data[key]
+        items = value if length is not None or kind is list else [value]
+        if length is not None or kind is list:
+            if not isinstance(value, list) or (length is not None and len(value) != length):
+                raise self.fail(key, f"expected a list of {length or 'some'} numbers, "
+                                     f"got {value!r}")
+            kind = (int, float) if kind is list else kind
+        for item in items:
+            ok = isinstance(item, kind) and not (isinstance(item, bool) and bool not in
+                                                 (kind if isinstance(kind, tuple) else (kind,)))
+            if not ok:
+                raise self.fail(key, f"expected {_type_name(kind)}, got {item!r}")
+            if positive and not item > 0:
+                raise self.fail(key, f"must be positive, got {item!r}")
+        if choices is not None and value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(choices)}, got {value!r}")
+        return tuple(value) if isinstance(value, list) else value
+
+    def check_unknown(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise self.fail(unknown[0], "unknown key")
+
+
+def _type_name(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _phonons(sec: _Section) -> PhononSettings:
+    d = PhononSettings()
+    out = PhononSettings(
+        supercell=sec.get("supercell", int, d.supercell, length=3, positive=True),
+        displacement=float(sec.get("displacement", (int, float), d.displacement, positive=True)),
+        mesh=sec.get("mesh", int, d.mesh, length=3, positive=True),
+        temperature=float(sec.get("temperature", (int, float), d.temperature, positive=True)),
+        method=sec.get("method", str, d.method, choices=("rta", "lbte")),
+        isotope=sec.get("isotope", bool, d.isotope),
+        n_bands=sec.get("n_bands", int, d.n_bands, positive=True),
+        binning=sec.get("binning", str, d.binning, choices=("frequency", "mfp", "giftbte")))
+    sec.check_unknown()
+    return out
+
+
+def _bte(sec: _Section) -> BTESettings:
+    d = BTESettings()
+    out = BTESettings(
+        ntheta=sec.get("ntheta", int, d.ntheta, positive=True),
+        nphi=sec.get("nphi", int, d.nphi, positive=True),
+        n_cells=sec.get("n_cells", int, d.n_cells, positive=True),
+        grading=float(sec.get("grading", (int, float), d.grading, positive=True)),
+        residual_temp=float(sec.get("residual_temp", (int, float), d.residual_temp,
+                                    positive=True)),
+        residual_flux=float(sec.get("residual_flux", (int, float), d.residual_flux,
+                                    positive=True)),
+        max_iter=sec.get("max_iter", int, d.max_iter, positive=True))
+    sec.check_unknown()
+    return out
+
+
+def _geometry(sec: _Section, base: Path) -> GeometrySpec:
+    kind = sec.get("kind", str, required=True, choices=GEOMETRY_KINDS)
+    if kind == "folder":
+        raw = sec.get("path", str, required=True)
+        path = (base / raw).resolve()
+        if not (path / "input").is_dir():
+            raise sec.fail("path", f"{path} is not a GiftBTE run directory (no input/ folder)")
+        spec = GeometrySpec(kind, sec.get("name", str, path.name), path=path)
+    else:
+        thick = sec.get("thickness_nm", list, required=True, positive=True)
+        if not thick:
+            raise sec.fail("thickness_nm", "empty list")
+        p = float(sec.get("specularity", (int, float), 0.0))
+        if not 0.0 <= p < 1.0:
+            raise sec.fail("specularity", f"must be in [0, 1), got {p}")
+        if kind == "cross-plane" and p:
+            raise sec.fail("specularity", "cross-plane films have thermalizing walls")
+        default = kind if p == 0 else f"{kind}-p{p:g}"
+        spec = GeometrySpec(kind, sec.get("name", str, default),
+                            thicknesses=tuple(sorted(float(t) * 1e-9 for t in thick)),
+                            specularity=p)
+    sec.check_unknown()
+    return spec
+
+
+def parse_config(data: dict, source: str = "<config>", base: str | Path = ".") -> PipelineConfig:
+    """A :class:`PipelineConfig` from the parsed TOML ``data``; ``source`` names the file in
+    errors, ``base`` is the directory relative input paths are resolved against."""
+    base = Path(base)
+    top = _Section(data, "", source)
+    name = top.get("name", str, Path(source).stem if source != "<config>" else "study")
+    output = Path(top.get("output", str, f"runs/{name}"))
+    material = _Section(top.get("material", dict, required=True), "material", source)
+    structure = material.get("structure", str, BUILTIN_SI)
+    lattice = material.get("lattice_constant", (int, float), positive=True)
+    if structure != BUILTIN_SI:
+        if lattice is not None:
+            raise material.fail("lattice_constant", "only for structure = \"builtin:si\"")
+        path = (base / structure).resolve()
+        if not path.is_file():
+            raise material.fail("structure", f"no such file: {path}")
+        structure = str(path)
+    material.check_unknown()
+    potential = _Section(top.get("potential", dict, required=True), "potential", source)
+    calculator = potential.get("calculator", str, required=True)
+    potential.check_unknown()
+    phonons = _phonons(_Section(top.get("phonons", dict, {}), "phonons", source))
+    bte = _bte(_Section(top.get("bte", dict, {}), "bte", source))
+    top.used.add("geometry")
+    raw_geometries = data.get("geometry")
+    if not isinstance(raw_geometries, list) or not raw_geometries:
+        raise top.fail("geometry", "at least one [[geometry]] table is needed")
+    geometries = tuple(_geometry(_Section(g, f"geometry[{k}]", source), base)
+                       for k, g in enumerate(raw_geometries))
+    names = [g.name for g in geometries]
+    if len(set(names)) != len(names):
+        raise top.fail("geometry", f"duplicate geometry names {names}; set name = ...")
+    plots = _Section(top.get("plots", dict, {}), "plots", source)
+    temperature_map = plots.get("temperature_map", str)
+    if temperature_map is not None and temperature_map not in names:
+        raise plots.fail("temperature_map", f"no geometry named {temperature_map!r} "
+                                            f"(have {', '.join(names)})")
+    plots.check_unknown()
+    top.check_unknown()
+    return PipelineConfig(name=name, output=output, structure=structure,
+                          lattice_constant=None if lattice is None else float(lattice),
+                          potential=calculator, phonons=phonons, bte=bte,
+                          geometries=geometries, temperature_map=temperature_map, base=base)
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read and check a study TOML file (see the module docstring)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, str(path), path.resolve().parent)

@@ -1,0 +1,295 @@
+"""Cached stages of a study: structure → force constants → modes → band table → BTE case.
+
+Each stage lives in ``<root>/<stage>-<key>/`` where key is a hash of everything the stage
+depends on (its settings and the keys of the stages it reads).  A stage is finished when its
+``done.json`` marker exists; it is built in a temporary sibling directory and renamed into place,
+so an interrupted or concurrent run never leaves a half-written stage behind.  Re-running with
+the same settings reads the finished stages; a changed setting changes the keys of that stage
+and of every stage after it only.
+
+Units: Å, K, THz, m/s, s, J m^-3 K^-1, κ W m^-1 K^-1, film thickness m.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+MARKER = "done.json"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A finished stage: its name, key, directory and the summary stored in its marker."""
+
+    name: str
+    key: str
+    directory: Path
+    summary: dict
+    cached: bool
+
+
+def stage_key(name: str, inputs: dict) -> str:
+    """16 hex digits of SHA-256 over the stage name and its JSON-encoded inputs."""
+    text = json.dumps({"stage": name, **inputs}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_stage(root: str | Path, name: str, inputs: dict,
+              build: Callable[[Path], dict]) -> Stage:
+    """Return the finished stage ``name`` for ``inputs``, calling ``build(directory)`` (which
+    writes its files there and returns a JSON-able summary) only when it is not cached."""
+    key = stage_key(name, inputs)
+    final = Path(root) / f"{name}-{key}"
+    if (final / MARKER).is_file():
+        return Stage(name, key, final, json.loads((final / MARKER).read_text())["summary"],
+                     True)
+    tmp = Path(root) / f".{name}-{key}.{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    try:
+        summary = build(tmp)
+        (tmp / MARKER).write_text(json.dumps({"stage": name, "key": key, "inputs": inputs,
+                                              "summary": summary}, indent=1, default=str))
+        if final.exists():             # an unfinished leftover, or a concurrent winner
+            if (final / MARKER).is_file():
+                shutil.rmtree(tmp)
+                return Stage(name, key, final,
+                             json.loads((final / MARKER).read_text())["summary"], True)
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return Stage(name, key, final, summary, False)
+
+
+# ------------------------------------------------------------------------------------------------
+# the stages
+# ------------------------------------------------------------------------------------------------
+
+def silicon_cell(lattice_constant: float):
+    """Conventional 8-atom diamond Si cell (ASE Atoms) with lattice constant Å."""
+    from ase.build import bulk
+    return bulk("Si", "diamond", a=lattice_constant, cubic=True)
+
+
+def relaxed_lattice_constant(calculator, guess: float = 5.43) -> float:
+    """Lattice constant (Å) of diamond Si minimising the energy of ``calculator`` (bounded
+    scalar search within ±3 % of ``guess``, tolerance 1e-5 Å)."""
+    from scipy.optimize import minimize_scalar
+
+    def energy(a: float) -> float:
+        atoms = silicon_cell(a)
+        atoms.calc = calculator
+        return float(atoms.get_potential_energy())
+
+    res = minimize_scalar(energy, bounds=(0.97 * guess, 1.03 * guess), method="bounded",
+                          options={"xatol": 1e-5})
+    return float(res.x)
+
+
+def structure_stage(root: Path, structure: str, lattice_constant: float | None,
+                    potential: str, potential_id: str, calculator: Callable) -> Stage:
+    """The unit cell as ``structure.extxyz``: built-in Si (at ``lattice_constant`` Å, or relaxed
+    with the potential when None) or read from a file.  ``calculator()`` makes the ASE
+    calculator only if a relaxation needs it; ``potential_id`` identifies it for the key."""
+    from ase.io import read, write
+
+    inputs = {"structure": structure, "lattice_constant": lattice_constant}
+    if structure.startswith("builtin:") and lattice_constant is None:
+        inputs["potential"] = potential_id
+    else:
+        inputs["file_sha256"] = (None if structure.startswith("builtin:") else
+                                 hashlib.sha256(Path(structure).read_bytes()).hexdigest())
+
+    def build(d: Path) -> dict:
+        if structure.startswith("builtin:"):
+            a = lattice_constant if lattice_constant is not None else \
+                relaxed_lattice_constant(calculator())
+            atoms = silicon_cell(a)
+        else:
+            atoms = read(structure)
+        write(d / "structure.extxyz", atoms)
+        return {"formula": atoms.get_chemical_formula(),
+                "cell_A": np.asarray(atoms.cell).tolist(), "potential": potential}
+
+    return run_stage(root, "structure", inputs, build)
+
+
+def read_structure(stage: Stage):
+    """ASE Atoms of a structure stage."""
+    from ase.io import read
+    return read(stage.directory / "structure.extxyz")
+
+
+def force_constants_stage(root: Path, structure: Stage, potential_id: str,
+                          calculator: Callable, supercell, displacement: float) -> Stage:
+    """Symmetrised fc2/fc3 of the structure with the potential (phono3py_disp.yaml, fc2.hdf5,
+    fc3.hdf5 in the stage directory); forces are cached per displacement so an interrupted
+    stage resumes."""
+    import phonons
+
+    inputs = {"structure": structure.key, "potential": potential_id,
+              "supercell": list(supercell), "displacement": displacement}
+    key = stage_key("fc", inputs)
+
+    def build(d: Path) -> dict:
+        fc = phonons.compute_force_constants(
+            read_structure(structure), calculator(), supercell, displacement=displacement,
+            cache_dir=Path(root) / f"forces-{key}")
+        fc.write(d)
+        return {"n_displacements": len(fc.dataset.get("first_atoms", []))}
+
+    stage = run_stage(root, "fc", inputs, build)
+    shutil.rmtree(Path(root) / f"forces-{key}", ignore_errors=True)
+    return stage
+
+
+def read_force_constants(stage: Stage):
+    """ForceConstants of a force-constant stage (read back from its phono3py files)."""
+    import phonons
+
+    return phonons.load_force_constants(stage.directory / "phono3py_disp.yaml")
+
+
+def modes_stage(root: Path, fc_stage: Stage, mesh, temperature: float, method: str,
+                isotope: bool) -> Stage:
+    """Mode properties (RTA lifetimes) on ``mesh`` at ``temperature`` K as ``modes.npz``, and
+    the bulk κ tensor by ``method`` ("rta" from the modes, "lbte" from phono3py)."""
+    import phonons
+
+    inputs = {"fc": fc_stage.key, "mesh": list(mesh), "temperature": temperature,
+              "method": method, "isotope": isotope}
+
+    def build(d: Path) -> dict:
+        fc = read_force_constants(fc_stage)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", phonons.ImaginaryModeWarning)
+            modes = phonons.mode_properties(fc, mesh, temperature, is_isotope=isotope)
+            kappa = modes.kappa() if method == "rta" else phonons.bulk_kappa(
+                fc, mesh, [temperature], method=method, is_isotope=isotope).kappa[0]
+        np.savez(d / "modes.npz", **{f.name: getattr(modes, f.name) for f in fields(modes)})
+        return {"kappa_tensor_W_mK": np.asarray(kappa).tolist(),
+                "kappa_W_mK": float(np.trace(kappa) / 3), "method": method,
+                "warnings": [str(w.message) for w in caught]}
+
+    return run_stage(root, "modes", inputs, build)
+
+
+def read_modes(stage: Stage):
+    """ModeSet of a modes stage."""
+    from phonons import ModeSet
+    with np.load(stage.directory / "modes.npz") as data:
+        values = {k: data[k] for k in data.files}
+    values["temperature"] = float(values["temperature"])
+    return ModeSet(**values)
+
+
+def band_table_stage(root: Path, modes: Stage, n_bands: int, binning: str) -> Stage:
+    """GiftBTE DATABASE band table ``phonons_<n_bands>.dat`` binned by ``binning``."""
+    import phonons
+
+    inputs = {"modes": modes.key, "n_bands": n_bands, "binning": binning}
+
+    def build(d: Path) -> dict:
+        material = phonons.write_band_table(read_modes(modes), d / f"phonons_{n_bands}.dat",
+                                            n_bands, binning)
+        return {"file": f"phonons_{n_bands}.dat", "kappa_W_mK": float(material.kappa_bulk())}
+
+    return run_stage(root, "bands", inputs, build)
+
+
+def band_table_path(stage: Stage) -> Path:
+    """The band-table file of a band-table stage."""
+    return stage.directory / stage.summary["file"]
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One BTE run: a film ``kind`` of ``thickness`` m with wall ``specularity``, or a GiftBTE
+    folder ``path``; the BTE settings as a plain dict (workflows.config.BTESettings)."""
+
+    kind: str
+    thickness: float | None
+    specularity: float
+    path: str | None
+    bte: dict
+
+
+def bte_stage(root: Path, tables: list[Stage], n_bands: int, case: CaseSpec) -> Stage:
+    """Write the case's GiftBTE input folder with ``tables`` (one per layer; one for a film or
+    folder), solve it and write the outputs (TempLattice.dat, kappa.json, ...) into the stage
+    directory; the summary holds κ_eff (W/mK), iterations, convergence and wall time (s)."""
+    import bte
+
+    from workflows.geometries import prepare_folder_case, write_film_case
+
+    inputs = {"tables": [t.key for t in tables], "case": asdict(case)}
+    paths = [band_table_path(t) for t in tables]
+
+    def build(d: Path) -> dict:
+        s = case.bte
+        if case.kind == "folder":
+            prepare_folder_case(case.path, d, paths[0], n_bands, s.get("ntheta"),
+                                s.get("nphi"))
+        else:
+            write_film_case(d, case.kind, case.thickness, paths, n_bands,
+                            n_cells=s["n_cells"], grading=s["grading"], ntheta=s["ntheta"],
+                            nphi=s["nphi"], specularity=case.specularity,
+                            residual_temp=s["residual_temp"], residual_flux=s["residual_flux"],
+                            max_iter=s["max_iter"])
+        result = bte.solve(bte.read_input_folder(d))
+        bte.write_outputs(result, d)
+        return {"kappa_W_mK": result.kappa_effective, "iterations": result.iterations,
+                "converged": bool(result.converged), "wall_s": float(result.wall_time)}
+
+    return run_stage(root, "bte", inputs, build)
+
+
+def strained_structure_stage(root: Path, structure: Stage, strain: np.ndarray,
+                             potential_id: str, calculator: Callable) -> Stage:
+    """The structure with its cell strained by the (3, 3) ``strain`` tensor and the internal
+    coordinates relaxed with the potential (phonons.strain_cell); the unstrained structure
+    itself when the strain is zero."""
+    import phonons
+    from ase.io import write
+
+    strain = np.asarray(strain, dtype=np.float64)
+    if not strain.any():
+        return structure
+    inputs = {"structure": structure.key, "strain": strain.round(12).tolist(),
+              "potential": potential_id}
+
+    def build(d: Path) -> dict:
+        atoms = phonons.strain_cell(read_structure(structure), strain, calculator())
+        write(d / "structure.extxyz", atoms)
+        return {"cell_A": np.asarray(atoms.cell).tolist(), "strain": strain.tolist()}
+
+    return run_stage(root, "strained", inputs, build)
+
+
+def phonon_stages(root: Path, structure: Stage, potential_id: str, calculator: Callable,
+                  settings, temperature: float | None = None,
+                  on_stage: Callable[[Stage], object] | None = None) -> tuple[Stage, Stage]:
+    """Force constants, modes and band table of ``structure`` with the phonon ``settings``
+    (workflows.config.PhononSettings; ``temperature`` K overrides its temperature).  Calls
+    ``on_stage`` after each stage; returns the (modes, band table) stages."""
+    report = on_stage or (lambda stage: None)
+    fc = force_constants_stage(root, structure, potential_id, calculator, settings.supercell,
+                               settings.displacement)
+    report(fc)
+    modes = modes_stage(root, fc, settings.mesh,
+                        settings.temperature if temperature is None else temperature,
+                        settings.method, settings.isotope)
+    report(modes)
+    table = band_table_stage(root, modes, settings.n_bands, settings.binning)
+    report(table)
+    return modes, table
