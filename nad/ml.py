@@ -1,0 +1,231 @@
+"""ML models of the band-edge vibronic Hamiltonian on local descriptors (trained small, run large).
+
+Two per-atom-decomposed kernel ridge models, both sums over the local atoms a of a vacancy:
+
+* trap depth  E_CBM - E_trap = Σ_a ε(q_a) + b/N                             (eV)
+* coupling    ⟨trap|dH/dt|CBM⟩·s(N) = Σ_a w(q_a)·q̇_a                        (eV/fs)
+
+q_a are the atom's descriptors and q̇_a their time derivatives (finite differences between
+frames).  s(N) = √N·ln(N/N0) for N primitive cells: the band state's amplitude on a defect
+falls as N^{-1/2} (the PNAS 2024 scaling), and in two dimensions the threshold (Γ) state next to
+a scatterer that binds a level is further suppressed logarithmically, |ψ(0)|² ∝ 1/(N ln²(N/N0))
+(the s-wave zero-energy state of a 2D scatterer grows as ln(r/r0)).  N0 is chosen from the
+training cells of different sizes; ``log_n0 = None`` is the plain √N scaling.  Likewise the
+defect pushes the CBM of a finite cell up by ∝ 1/N, the b/N term of the depth (b in eV).  The NAC
+follows as d_trap,CBM = coupling/depth.  The kernels are Gaussian in the standardised descriptors
+(times q̇_a·q̇_b for the coupling), summed over atom pairs (the structure kernel of a per-atom
+model).  Units: energy eV, time fs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sl
+
+from .dataset import TrapData
+from .hopping import VibronicHamiltonian
+
+
+class AtomSumKRR:
+    """Kernel ridge regression of per-structure sums of per-atom contributions.
+
+    fit(q, y): q (nstruct, L, dim) descriptors of L atoms per structure, y (nstruct,).  With
+    ``rates`` (nstruct, L, dim) the model is linear in the rates: y = Σ_a w(q_a)·q̇_a.
+    Hyperparameters (length scale in units of √dim, ridge λ) are chosen on a held-out fifth of
+    the training structures.
+    """
+
+    def __init__(self, length_scales: tuple[float, ...] = (0.5, 1.0, 2.0),
+                 ridges: tuple[float, ...] = (1e-6, 1e-4, 1e-2, 1e0), block: int = 64):
+        self.length_scales = length_scales
+        self.ridges = ridges
+        self.block = block
+
+    def _atom_kernel(self, qa: np.ndarray, qb: np.ndarray, length: float) -> np.ndarray:
+        d2 = (np.sum(qa ** 2, 1)[:, None] + np.sum(qb ** 2, 1)[None, :] - 2.0 * qa @ qb.T)
+        return np.exp(-np.maximum(d2, 0.0) / (2.0 * length ** 2))
+
+    def _kernel(self, qa, ra, qb, rb, length: float) -> np.ndarray:
+        """Structure kernel (na, nb): Σ_{a∈A, b∈B} k(q_a, q_b) [· q̇_a·q̇_b]."""
+        na, la, dim = qa.shape
+        nb, lb, _ = qb.shape
+        flat_b = qb.reshape(-1, dim)
+        out = np.empty((na, nb))
+        for s in range(0, na, self.block):
+            e = min(na, s + self.block)
+            k = self._atom_kernel(qa[s:e].reshape(-1, dim), flat_b, length)
+            if ra is not None:
+                k *= ra[s:e].reshape(-1, ra.shape[2]) @ rb.reshape(-1, rb.shape[2]).T
+            out[s:e] = k.reshape(e - s, la, nb, lb).sum(axis=(1, 3))
+        return out
+
+    def _scale(self, q, rates):
+        qs = (q - self.mean) / self.std
+        rs = None if rates is None else rates / self.std / self.rate_scale
+        return qs, rs
+
+    def fit(self, q: np.ndarray, y: np.ndarray, rates: np.ndarray | None = None,
+            seed: int = 0, validation: np.ndarray | None = None) -> "AtomSumKRR":
+        """Fit targets y (nstruct,) or pick the best of several columns y (nstruct, m).
+
+        With several columns (alternative scalings of one target) the column of smallest
+        relative validation error is kept; its index is stored as ``chosen``.  validation:
+        boolean mask of the structures held out for the choice (default: a random fifth); the
+        final model is refitted on all structures.
+        """
+        q = np.asarray(q, float)
+        y = np.asarray(y, float)
+        ys = y[:, None] if y.ndim == 1 else y
+        if q.ndim != 3 or q.shape[0] != ys.shape[0]:
+            raise ValueError(f"q: expected (nstruct, natoms, dim) matching y {y.shape}, "
+                             f"got {q.shape}")
+        flat = q.reshape(-1, q.shape[2])
+        self.mean = flat.mean(axis=0)
+        self.std = flat.std(axis=0) + 1e-8
+        self.linear = rates is not None
+        self.rate_scale = 1.0
+        if self.linear:
+            self.rate_scale = float(np.sqrt(np.mean((rates / self.std) ** 2)) + 1e-30)
+        qs, rs = self._scale(q, rates)
+        dim = q.shape[2]
+        if validation is None:
+            perm = np.random.default_rng(seed).permutation(len(ys))
+            nval = max(1, len(ys) // 5)
+            val, tr = perm[:nval], perm[nval:]
+        else:
+            val, tr = np.nonzero(validation)[0], np.nonzero(~np.asarray(validation))[0]
+        offsets = np.zeros(ys.shape[1]) if self.linear else ys.mean(axis=0)
+        yc = ys - offsets
+        best = (np.inf, None, None, None, 0)
+        for ls in self.length_scales:
+            length = ls * np.sqrt(dim)
+            k = self._kernel(qs, rs, qs, rs, length)
+            scale = np.trace(k) / len(ys)
+            for lam in self.ridges:
+                a = sl.solve(k[np.ix_(tr, tr)] + lam * scale * np.eye(len(tr)), yc[tr],
+                             assume_a="pos")
+                err = np.mean((k[np.ix_(val, tr)] @ a - yc[val]) ** 2, axis=0)
+                err = err / np.mean(yc[val] ** 2 + 1e-300, axis=0)
+                col = int(np.argmin(err))
+                if err[col] < best[0]:
+                    best = (err[col], length, lam * scale, k, col)
+        _, self.length, self.ridge, k, self.chosen = best
+        self.offset = float(offsets[self.chosen])
+        self.q_train, self.r_train = qs, rs
+        self.alpha = sl.solve(k + self.ridge * np.eye(len(ys)), yc[:, self.chosen],
+                              assume_a="pos")
+        return self
+
+    def predict(self, q: np.ndarray, rates: np.ndarray | None = None) -> np.ndarray:
+        """Predicted sums for structures q (nstruct, L, dim) [and rates, same shape]."""
+        if self.linear != (rates is not None):
+            raise ValueError("rates: must be given exactly when the model was fitted with rates")
+        qs, rs = self._scale(np.asarray(q, float), rates)
+        return self._kernel(qs, rs, self.q_train, self.r_train, self.length) @ self.alpha \
+            + self.offset
+
+
+def descriptor_rates(q: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """Midpoint descriptors and their time derivatives (1/fs) from a series (..., nf, L, dim)."""
+    return 0.5 * (q[..., 1:, :, :] + q[..., :-1, :, :]), np.diff(q, axis=-3) / dt
+
+
+def size_factor(ncells: int | np.ndarray, log_n0: float | None) -> np.ndarray:
+    """Band–trap coupling scale √N·ln(N/N0) (√N if log_n0 is None) for N primitive cells."""
+    n = np.asarray(ncells, float)
+    return np.sqrt(n) if log_n0 is None else np.sqrt(n) * (np.log(n) - log_n0)
+
+
+@dataclass
+class HamiltonianModel:
+    """Trap-depth and band–trap coupling models (see the module docstring).
+
+    ``fit`` takes :class:`nad.dataset.TrapData` of small cells (at least two sizes to determine
+    N0; with one size the plain √N scaling); ``vibronic`` builds the [trap_1 .. trap_nvac, CBM]
+    vibronic Hamiltonian of any cell from its descriptors.  log_n0s: candidate ln N0 values (each
+    below ln N of the smallest training cell; None = plain √N).
+    """
+
+    depth_model: AtomSumKRR = field(default_factory=AtomSumKRR)
+    coupling_model: AtomSumKRR = field(default_factory=AtomSumKRR)
+    max_train: int = 400
+    log_n0s: tuple[float | None, ...] = (None, -4.0, -2.0, 0.0, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0)
+    log_n0: float | None = None
+    depth_shifts: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+    depth_shift: float = 0.0
+
+    def fit(self, data: list[TrapData], seed: int = 0) -> "HamiltonianModel":
+        """Fit both models on (a random subset of at most ``max_train`` structures of) ``data``."""
+        q = np.concatenate([d.q.reshape(-1, *d.q.shape[2:]) for d in data])
+        depth = np.concatenate([d.depth.reshape(-1) for d in data])
+        depth_cells = np.concatenate([np.full(d.depth.size, d.ncells) for d in data])
+        mids, rates, coup, cells = [], [], [], []
+        for d in data:
+            qm, qd = descriptor_rates(d.q, d.dt)
+            mids.append(qm.reshape(-1, *qm.shape[2:]))
+            rates.append(qd.reshape(-1, *qd.shape[2:]))
+            coup.append(d.coupling.reshape(-1))
+            cells.append(np.full(d.coupling.size, d.ncells))
+        qm, qd, coup = np.concatenate(mids), np.concatenate(rates), np.concatenate(coup)
+        cells = np.concatenate(cells)
+        candidates = [c for c in self.log_n0s if c is None or c < np.log(cells.min()) - 0.5]
+        shifts = list(self.depth_shifts)
+        if len(np.unique(cells)) == 1:
+            candidates, shifts = [None], [0.0]
+        depths = np.stack([depth - b / depth_cells for b in shifts], axis=1)
+        targets = np.stack([coup * size_factor(cells, c) for c in candidates], axis=1)
+        # the size corrections are chosen by how well the smaller cells predict the largest one
+        rng = np.random.default_rng(seed)
+        pick = rng.permutation(len(depth))[: self.max_train]
+        largest = depth_cells[pick] == depth_cells.max() if len(shifts) > 1 else None
+        self.depth_model.fit(q[pick], depths[pick], seed=seed, validation=largest)
+        self.depth_shift = float(shifts[self.depth_model.chosen])
+        pick = rng.permutation(len(coup))[: self.max_train]
+        largest = cells[pick] == cells.max() if len(candidates) > 1 else None
+        self.coupling_model.fit(qm[pick], targets[pick], rates=qd[pick], seed=seed,
+                                validation=largest)
+        self.log_n0 = candidates[self.coupling_model.chosen]
+        return self
+
+    def predict_depth(self, q: np.ndarray, ncells: int) -> np.ndarray:
+        """E_CBM - E_trap (eV) for descriptors (..., L, dim) in a cell of N = ncells."""
+        flat = self.depth_model.predict(q.reshape(-1, *q.shape[-2:]))
+        return flat.reshape(q.shape[:-2]) + self.depth_shift / ncells
+
+    def predict_coupling(self, q: np.ndarray, dt: float, ncells: int) -> np.ndarray:
+        """⟨trap|dH/dt|CBM⟩ (eV/fs) on each interval of a series (..., nf, L, dim) in a cell of
+        ``ncells`` primitive cells."""
+        qm, qd = descriptor_rates(q, dt)
+        flat = self.coupling_model.predict(qm.reshape(-1, *qm.shape[-2:]),
+                                           qd.reshape(-1, *qd.shape[-2:]))
+        return flat.reshape(qm.shape[:-2]) / size_factor(ncells, self.log_n0)
+
+    def vibronic(self, q: np.ndarray, dt: float, ncells: int) -> VibronicHamiltonian:
+        """ML vibronic Hamiltonian [traps..., CBM] from descriptors (nvac, nf, L, dim).
+
+        Energies (eV) relative to the CBM at the interval midpoints; NACs
+        d_trap,CBM = ⟨trap|dH/dt|CBM⟩/depth (1/fs); traps do not couple to each other.
+        """
+        depth = self.predict_depth(q, ncells)              # (nvac, nf)
+        mid = 0.5 * (depth[:, 1:] + depth[:, :-1])         # (nvac, nf-1)
+        nac_tc = self.predict_coupling(q, dt, ncells) / mid
+        nvac, nsteps = mid.shape
+        energies = np.zeros((nsteps, nvac + 1))
+        energies[:, :nvac] = -mid.T
+        nac = np.zeros((nsteps, nvac + 1, nvac + 1))
+        nac[:, np.arange(nvac), nvac] = nac_tc.T
+        nac[:, nvac, np.arange(nvac)] = -nac_tc.T
+        return VibronicHamiltonian.from_nac(energies, nac, dt,
+                                            [f"trap{j}" for j in range(nvac)] + ["CBM"])
+
+
+def rmse(prediction: np.ndarray, reference: np.ndarray) -> float:
+    """Root-mean-square error."""
+    return float(np.sqrt(np.mean((np.asarray(prediction) - np.asarray(reference)) ** 2)))
+
+
+def r_squared(prediction: np.ndarray, reference: np.ndarray) -> float:
+    """Coefficient of determination R² of a prediction against reference values."""
+    ref = np.asarray(reference, float)
+    return float(1.0 - np.sum((np.asarray(prediction) - ref) ** 2) / np.sum((ref - ref.mean()) ** 2))

@@ -1,0 +1,154 @@
+"""The ML-descriptor NA-MD chain: MD → TB on small cells → train → predict large → trapping time.
+
+Units: time fs, energy eV, temperature K.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .analysis import KB, TimeConstantFit, fit_time_constant
+from .dataset import DefectCell, TrapData, simulate_cell, trap_data, trap_states
+from .descriptors import make_descriptor
+from .hopping import HoppingResult, VibronicHamiltonian, run_surface_hopping
+from .md import Trajectory
+from .ml import HamiltonianModel
+
+
+@dataclass
+class TrainingSet:
+    """TB reference data of the small cells and the descriptor settings used for them."""
+
+    data: list[TrapData]
+    descriptor_kind: str
+    sizes: list[int]
+
+
+def training_set(sizes: tuple[int, ...] = (12, 24), trajectories: tuple[int, ...] = (3, 2),
+                 nframes: int = 300, temperature: float = 300.0, descriptor: str = "soap",
+                 seed: int = 0, progress=None) -> TrainingSet:
+    """MD + direct TB + descriptors for ``trajectories[i]`` one-vacancy cells of each size.
+
+    nframes frames of 1 fs per trajectory; progress: optional callable(str) for log lines.
+    """
+    desc = make_descriptor(descriptor)
+    data = []
+    for n, count in zip(sizes, trajectories):
+        for t in range(count):
+            s = seed + 100 * n + t
+            cell, traj = simulate_cell(n, nframes, 1, temperature, seed=s)
+            data.append(trap_data(cell, traj, desc, trap_states(cell, traj)))
+            if progress:
+                progress(f"trained data: {n}x{n} cell, trajectory {t + 1}/{count}")
+    return TrainingSet(data, descriptor, list(sizes))
+
+
+def ml_vibronic(model: HamiltonianModel, cell: DefectCell, trajectory: Trajectory,
+                descriptor: str = "soap") -> VibronicHamiltonian:
+    """ML vibronic Hamiltonian [traps..., CBM] of a (large) cell along its trajectory."""
+    q = cell.descriptors(trajectory, make_descriptor(descriptor))
+    return model.vibronic(q, trajectory.dt, cell.ncells)
+
+
+def tb_vibronic(cell: DefectCell, trajectory: Trajectory) -> VibronicHamiltonian:
+    """Direct-TB vibronic Hamiltonian [traps..., CBM] (midpoint energies, overlap NACs)."""
+    states = trap_states(cell, trajectory)
+    nvac = len(cell.environments)
+    return states.vibronic(labels=[f"trap{j}" for j in range(nvac)] + ["CBM"])
+
+
+def trapping(ham: VibronicHamiltonian | list[VibronicHamiltonian], nsteps: int, nreal: int = 20,
+             origins: int = 50, temperature: float = 300.0, method: str = "dish",
+             seed: int = 1) -> tuple[HoppingResult, TimeConstantFit]:
+    """Electron trapping from the CBM (the last state): surface hopping and an exponential fit.
+
+    ham: one vibronic Hamiltonian or several (independent trajectories of equivalent cells,
+    whose populations are averaged); nsteps NA-MD steps of ham.dt fs; ``origins`` time origins
+    spread over each trajectory, nreal realisations each; detailed balance at ``temperature`` K.
+    Returns (populations, fit of the CBM population to P_eq + (1 - P_eq)·exp(-t/τ), P_eq its
+    Boltzmann share at the mean energies).
+    """
+    hams = ham if isinstance(ham, list) else [ham]
+    runs, finals = [], []
+    for h in hams:
+        starts = np.linspace(0, h.nsteps - 1, min(origins, h.nsteps)).astype(np.int64)
+        runs.append(run_surface_hopping(h, h.nstates - 1, nsteps, method=method, nreal=nreal,
+                                        starts=starts, temperature=temperature, seed=seed))
+        mean = h.energies.mean(axis=0)
+        finals.append(1.0 / np.exp(-(mean - mean[-1]) / (KB * temperature)).sum())
+    result = runs[0]
+    if len(runs) > 1:
+        result = HoppingResult(result.times, np.mean([r.populations for r in runs], axis=0),
+                               np.mean([r.coherent for r in runs], axis=0), result.method,
+                               result.labels)
+    return result, fit_time_constant(result.times, result.populations[:, -1],
+                                     final=float(np.mean(finals)))
+
+
+def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
+                   trajectories: tuple[int, ...] = (3, 2), nframes: int = 300,
+                   large: int = 48, large_frames: int = 200,
+                   vacancies: tuple[int, ...] = (1, 2, 4), direct_tb: bool = True,
+                   nsteps: int = 300_000, nreal: int = 20, origins: int = 100,
+                   temperature: float = 300.0, max_train: int = 800, seed: int = 0,
+                   progress=None) -> dict:
+    """The whole chain, written to ``output``: results.json and PNG figures.
+
+    MD + direct TB on one-vacancy cells of ``sizes`` → train the ML Hamiltonian → MD of the
+    ``large`` cell with each number of ``vacancies`` → ML vibronic Hamiltonians → DISH NA-MD
+    (``nsteps`` of 1 fs for one vacancy, fewer for more) → trapping time vs concentration.
+    With ``direct_tb`` the one-vacancy large cell is also solved by direct TB (ML accuracy and
+    the ML-vs-TB trapping time).  Times fs, energies eV.
+    """
+    from . import plots
+    from .ml import r_squared, rmse
+
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda text: None)
+    train = training_set(sizes, trajectories, nframes, temperature, seed=seed, progress=say)
+    model = HamiltonianModel(max_train=max_train).fit(train.data, seed=seed)
+    say(f"trained: ln N0 = {model.log_n0}, depth shift b = {model.depth_shift} eV")
+    results: dict = {"sizes": list(sizes), "large": large, "temperature": temperature,
+                     "log_n0": model.log_n0, "depth_shift_eV": model.depth_shift, "cases": []}
+    curves = {}
+    for nvac in vacancies:
+        cell, traj = simulate_cell(large, large_frames, nvac, temperature, seed=seed + 7 * nvac)
+        steps = max(nsteps // nvac, 20_000)
+        ham = ml_vibronic(model, cell, traj, train.descriptor_kind)
+        pops, fit = trapping(ham, steps, nreal, origins, temperature, seed=seed + 1)
+        conc = nvac / cell.ncells
+        case = {"vacancies": nvac, "concentration": conc, "tau_ml_fs": fit.tau,
+                "mean_depth_ml_eV": float(-ham.energies[:, :-1].mean())}
+        curves[f"ML, c = {100 * conc:.3f} %"] = (pops.times, pops.populations[:, -1],
+                                                  fit.fitted)
+        if direct_tb and nvac == 1:
+            tb = tb_vibronic(cell, traj)
+            pops_tb, fit_tb = trapping(tb, steps, nreal, origins, temperature, seed=seed + 1)
+            ref = trap_data(cell, traj, make_descriptor(train.descriptor_kind),
+                            trap_states(cell, traj))
+            depth = model.predict_depth(ref.q, cell.ncells)
+            coupling = model.predict_coupling(ref.q, ref.dt, cell.ncells)
+            case.update(tau_tb_fs=fit_tb.tau, depth_rmse_eV=rmse(depth, ref.depth),
+                        coupling_magnitude_r2=r_squared(np.abs(coupling), np.abs(ref.coupling)))
+            curves[f"TB, c = {100 * conc:.3f} %"] = (pops_tb.times, pops_tb.populations[:, -1],
+                                                      fit_tb.fitted)
+            plots.plot_parity(ref.depth.ravel(), depth.ravel(), out / "parity_depth.png",
+                              "E_CBM - E_trap (eV)")
+            plots.plot_parity(np.abs(ref.coupling).ravel(), np.abs(coupling).ravel(),
+                              out / "parity_coupling.png", "|<trap|dH/dt|CBM>| (eV/fs)")
+        results["cases"].append(case)
+        say(f"{large}x{large}, {nvac} vacancies: trapping time {fit.tau / 1000:.1f} ps (ML)"
+            + (f", {case['tau_tb_fs'] / 1000:.1f} ps (direct TB)" if "tau_tb_fs" in case else ""))
+    plots.plot_populations(curves, out / "populations.png")
+    conc = np.array([c["concentration"] for c in results["cases"]])
+    tau = np.array([c["tau_ml_fs"] for c in results["cases"]])
+    tb_ref = [(c["concentration"], c["tau_tb_fs"]) for c in results["cases"] if "tau_tb_fs" in c]
+    plots.plot_trapping_vs_concentration(
+        conc, tau, out / "trapping_vs_concentration.png",
+        tuple(np.array(v) for v in zip(*tb_ref)) if tb_ref else None)
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    return results

@@ -1,0 +1,155 @@
+"""CPA surface hopping: a two-level system with a fluctuating gap (REFERENCES §4.2) and bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from nad.analysis import HBAR, KB, fit_time_constant
+from nad.hopping import (NADInputError, VibronicHamiltonian, carrier_hamiltonian,
+                         run_surface_hopping)
+
+V, SIGMA, TAU_C, DT = 0.002, 0.050, 20.0, 0.5   # eV, eV, fs, fs
+
+
+def ornstein_uhlenbeck(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact discretisation of an OU process with <δ(0)δ(t)> = σ² exp(-|t|/τc)."""
+    a = np.exp(-DT / TAU_C)
+    kicks = rng.normal(size=n) * SIGMA * np.sqrt(1.0 - a * a)
+    x = np.empty(n)
+    x[0] = rng.normal() * SIGMA
+    for i in range(1, n):
+        x[i] = a * x[i - 1] + kicks[i]
+    return x
+
+
+def golden_rule_time(delta0: float) -> float:
+    """1/k (fs) with k = (2V²/ħ²) ∫ cos(Δ0 t/ħ) exp(-g(t)) dt and the OU line-shape function g."""
+    def g(t):
+        return (SIGMA * TAU_C / HBAR) ** 2 * (t / TAU_C - 1.0 + np.exp(-t / TAU_C))
+    integral = quad(lambda t: np.cos(delta0 * t / HBAR) * np.exp(-g(t)), 0.0, 3000.0,
+                    limit=800)[0]
+    return 1.0 / (2.0 * V ** 2 / HBAR ** 2 * integral)
+
+
+def two_level(delta0: float, n: int, seed: int) -> VibronicHamiltonian:
+    """H(t) = [[0, V], [V, Δ0 + δ(t)]] in the diabatic basis."""
+    x = ornstein_uhlenbeck(n, np.random.default_rng(seed))
+    energies = np.column_stack([np.zeros(n), delta0 + x])
+    couplings = np.zeros((n, 2, 2), complex)
+    couplings[:, 0, 1] = couplings[:, 1, 0] = V
+    return VibronicHamiltonian(energies, couplings, DT)
+
+
+@pytest.mark.parametrize("delta0, published", [(0.0, 2695.0), (0.050, 6193.0)])
+def test_golden_rule_integral_matches_published(delta0, published):
+    assert golden_rule_time(delta0) == pytest.approx(published, rel=0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delta0", [0.0, 0.050])
+def test_fluctuating_gap_transition_time_is_golden_rule(delta0):
+    ham = two_level(delta0, 300_000, seed=int(delta0 * 1000) + 1)
+    starts = np.arange(0, ham.nsteps, ham.nsteps // 300)
+    result = run_surface_hopping(ham, 0, 8000, method="fssh", nreal=4, starts=starts, seed=5)
+    # P0(t) = 1/2 + 1/2 exp(-2kt)  (no detailed balance: the noise is an infinite-T bath)
+    fit = fit_time_constant(result.times, result.populations[:, 0], final=0.5)
+    assert 2.0 * fit.tau == pytest.approx(golden_rule_time(delta0), rel=0.30)
+
+
+@pytest.mark.slow
+def test_detailed_balance_gives_boltzmann_populations():
+    delta0, temperature = 0.050, 300.0
+    ham = two_level(delta0, 200_000, seed=7)
+    starts = np.arange(0, ham.nsteps, ham.nsteps // 200)
+    result = run_surface_hopping(ham, 0, 80_000, method="dish", nreal=10, starts=starts,
+                                 temperature=temperature, seed=3)
+    late = result.populations[-20_000:].mean(axis=0)
+    assert late[1] / late[0] == pytest.approx(np.exp(-delta0 / (KB * temperature)), rel=0.10)
+
+
+def test_populations_are_normalised_and_start_in_initial_state():
+    ham = two_level(0.02, 2000, seed=2)
+    for method in ("fssh", "dish"):
+        r = run_surface_hopping(ham, 1, 500, method=method, nreal=20, seed=1)
+        assert np.allclose(r.populations[0], [0.0, 1.0])
+        assert np.allclose(r.populations.sum(axis=1), 1.0)
+        assert np.allclose(r.coherent.sum(axis=1), 1.0, atol=1e-8)
+
+
+def test_uncoupled_states_never_hop():
+    n = 1000
+    e = np.column_stack([np.zeros(n), 0.1 + 0.01 * np.sin(np.arange(n) / 10)])
+    ham = VibronicHamiltonian.from_nac(e, np.zeros((n, 2, 2)), 1.0)
+    for method in ("fssh", "dish"):
+        r = run_surface_hopping(ham, 1, 3000, method=method, nreal=10)
+        assert np.allclose(r.populations[:, 1], 1.0)
+
+
+def test_rabi_oscillation_of_the_coherent_amplitudes():
+    """Constant H = [[0, V], [V, 0]]: |c_1|² = cos²(Vt/ħ) exactly."""
+    n = 100
+    couplings = np.zeros((n, 2, 2), complex)
+    couplings[:, 0, 1] = couplings[:, 1, 0] = 0.01
+    ham = VibronicHamiltonian(np.zeros((n, 2)), couplings, 1.0)
+    r = run_surface_hopping(ham, 1, 300, method="fssh", nreal=1)
+    assert np.allclose(r.coherent[:, 1], np.cos(0.01 * r.times / HBAR) ** 2, atol=1e-8)
+
+
+def test_exciton_basis_energies_and_recombination_coupling():
+    n = 5
+    e = np.tile([-1.0, 1.0, 1.2], (n, 1))
+    d = np.zeros((n, 3, 3))
+    d[:, 0, 1], d[:, 1, 0] = 0.01, -0.01
+    d[:, 1, 2], d[:, 2, 1] = 0.02, -0.02
+    orbitals = VibronicHamiltonian.from_nac(e, d, 1.0, ["VBM", "CBM", "CB1"])
+    exc = carrier_hamiltonian(orbitals, "exciton", [1, 2], [0])
+    assert exc.labels == ["ground", "e:CBM h:VBM", "e:CB1 h:VBM"]
+    assert np.allclose(exc.energies[0], [0.0, 2.0, 2.2])
+    assert np.allclose(exc.nac[0, 0, 1], 0.01) and np.allclose(exc.nac[0, 1, 2], 0.02)
+    hole = carrier_hamiltonian(orbitals, "hole", [], [0, 1])
+    assert np.allclose(hole.energies[0], [1.0, -1.0])
+
+
+# ------------------------------------------------------------------------------------------
+# bad input: every error names the offending field
+# ------------------------------------------------------------------------------------------
+
+def test_inconsistent_state_counts():
+    with pytest.raises(NADInputError, match="nac.*inconsistent state counts"):
+        VibronicHamiltonian.from_nac(np.zeros((10, 3)), np.zeros((10, 2, 2)), 1.0)
+    with pytest.raises(NADInputError, match="nac: 9 steps"):
+        VibronicHamiltonian.from_nac(np.zeros((10, 2)), np.zeros((9, 2, 2)), 1.0)
+
+
+def test_non_hermitian_hamiltonian():
+    h = np.zeros((4, 2, 2), complex)
+    h[2, 0, 1] = 0.01
+    with pytest.raises(NADInputError, match="hamiltonian: not Hermitian at step 2"):
+        VibronicHamiltonian.from_hamiltonian(h, 1.0)
+    d = np.zeros((4, 2, 2))
+    d[:, 0, 1] = 0.01
+    with pytest.raises(NADInputError, match="nac: not antisymmetric"):
+        VibronicHamiltonian.from_nac(np.zeros((4, 2)), d, 1.0)
+
+
+def test_time_step_too_large_for_couplings():
+    d = np.zeros((4, 2, 2))
+    d[:, 0, 1], d[:, 1, 0] = 0.5, -0.5
+    with pytest.raises(NADInputError, match="dt: time step 1.0 fs too large"):
+        VibronicHamiltonian.from_nac(np.zeros((4, 2)), d, 1.0)
+    VibronicHamiltonian.from_nac(np.zeros((4, 2)), d, 0.1)  # fine with a smaller step
+    with pytest.raises(NADInputError, match="dt"):
+        VibronicHamiltonian.from_nac(np.zeros((4, 2)), np.zeros((4, 2, 2)), -1.0)
+
+
+def test_bad_run_arguments():
+    ham = VibronicHamiltonian.from_nac(np.zeros((4, 2)), np.zeros((4, 2, 2)), 1.0)
+    with pytest.raises(NADInputError, match="method"):
+        run_surface_hopping(ham, 0, 10, method="ehrenfest")
+    with pytest.raises(NADInputError, match="initial_state"):
+        run_surface_hopping(ham, 2, 10)
+    with pytest.raises(NADInputError, match="starts"):
+        run_surface_hopping(ham, 0, 10, starts=np.array([7]))
+    with pytest.raises(NADInputError, match="decoherence"):
+        run_surface_hopping(ham, 0, 10, decoherence=np.ones((3, 3)))
