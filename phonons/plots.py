@@ -24,7 +24,8 @@ GENERIC_PATH = [("Γ", (0, 0, 0)), ("A", (0.5, 0, 0)), ("B", (0.5, 0.5, 0)), ("�
                 ("C", (0.5, 0.5, 0.5))]
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot with the non-interactive Agg backend (files only, no screen)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -36,7 +37,7 @@ def plot_dispersion(fc: ForceConstants, path: str | Path,
                     n_points: int = 51) -> Path:
     """Harmonic dispersion along ``qpath`` (labels and reduced q-points; default from the
     lattice centring, see :data:`PATHS`) written as a PNG to ``path``."""
-    plt = _pyplot()
+    plt = pyplot()
     if qpath is None:
         centring = check_symmetry(fc.unitcell, fc.symprec).international[0]
         qpath = PATHS.get(centring, GENERIC_PATH)
@@ -55,13 +56,13 @@ def plot_dispersion(fc: ForceConstants, path: str | Path,
     ax.axhline(0, color="0.7", lw=0.5)
     ax.set_xlim(ticks[0], ticks[-1])
     ax.set_ylabel("frequency (THz)")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_dos(fc: ForceConstants, path: str | Path,
              mesh: Sequence[int] = (21, 21, 21)) -> Path:
     """Total phonon DOS (states/THz per primitive cell, tetrahedron method) as a PNG."""
-    plt = _pyplot()
+    plt = pyplot()
     ph = fc.to_phonopy()
     ph.run_mesh(list(mesh))
     ph.run_total_dos()
@@ -71,13 +72,13 @@ def plot_dos(fc: ForceConstants, path: str | Path,
     ax.set_xlabel("frequency (THz)")
     ax.set_ylabel("DOS (states/THz)")
     ax.set_title(f"q-mesh {'x'.join(str(n) for n in mesh)}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_accumulation(modes: ModeSet, path: str | Path) -> Path:
     """Cumulative κ (trace/3) versus mean free path (µm, log axis) and versus frequency (THz)
     as a two-panel PNG."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
     mfp, acc = kappa_accumulation(modes, "mfp")
     keep = mfp > 0
@@ -89,12 +90,13 @@ def plot_accumulation(modes: ModeSet, path: str | Path) -> Path:
     right.plot(freq, acc_f, color="C1")
     right.set_xlabel("frequency (THz)")
     fig.suptitle(f"{modes.temperature:g} K, q-mesh {'x'.join(str(n) for n in modes.mesh)}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig, path: str | Path) -> Path:
+def save_figure(fig, path: str | Path) -> Path:
+    """Save ``fig`` as a PNG (120 dpi, tight layout) to ``path``, close it, return the path."""
     path = Path(path)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path

@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import csv
 import json
-import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from workflows.config import (BUILTIN_SI, BTESettings, ConfigError, PhononSettings, _bte,
-                              _phonons, _Section)
+from workflows.config import (BUILTIN_SI, BTESettings, PhononSettings, _bte, _phonons,
+                              _Section, read_toml)
 from workflows.geometries import KINDS
 from workflows.stages import stage_key
 
@@ -139,13 +138,7 @@ def parse_batch_config(data: dict, source: str = "<batch>", base: str | Path = "
 def load_batch_config(path: str | Path) -> BatchConfig:
     """Read and check a batch TOML file (see the module docstring)."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_batch_config(data, str(path), path.resolve().parent)
+    return parse_batch_config(read_toml(path), str(path), path.resolve().parent)
 
 
 def run_job(config: BatchConfig, job: BatchJob) -> BatchRow:

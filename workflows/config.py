@@ -271,13 +271,19 @@ def parse_config(data: dict, source: str = "<config>", base: str | Path = ".") -
                           geometries=geometries, temperature_map=temperature_map, base=base)
 
 
-def load_config(path: str | Path) -> PipelineConfig:
-    """Read and check a study TOML file (see the module docstring)."""
+def read_toml(path: str | Path) -> dict:
+    """The parsed TOML file at ``path``; ConfigError naming the file when it cannot be read or
+    parsed."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_config(data, str(path), path.resolve().parent)
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read and check a study TOML file (see the module docstring)."""
+    path = Path(path)
+    return parse_config(read_toml(path), str(path), path.resolve().parent)

@@ -8,21 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from phonons.plots import pyplot, save_figure
 from workflows import references as ref
-
-
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
 
 
 def plot_kappa_vs_thickness(rows: Sequence, kappa_bulk: float, path: str | Path) -> Path:
     """Two panels: κ(L) and κ(L)/κ_bulk of every film geometry in ``rows`` (KappaRow objects)
     against thickness, with almaBTE's cross-plane and in-plane p = 0.5 films and the film
     experiments overlaid (the ratio panel divides the almaBTE values by their own bulk κ)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     films = [r for r in rows if r.thickness_m is not None and r.kappa_W_mK is not None]
     for k, name in enumerate(dict.fromkeys(r.geometry for r in films)):
@@ -51,7 +45,7 @@ def plot_kappa_vs_thickness(rows: Sequence, kappa_bulk: float, path: str | Path)
     right.legend(fontsize=7)
     right.set_ylim(0, 1.05)
     fig.suptitle("silicon films, 300 K")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_temperature(case_dir: str | Path, path: str | Path, title: str = "") -> Path:
@@ -59,7 +53,7 @@ def plot_temperature(case_dir: str | Path, path: str | Path, title: str = "") ->
     colour map over the cell centroids of a 2D mesh (Delaunay triangles longer than 3× the
     median edge, i.e. across holes, left out), or T against position when the cells line up
     along one axis (a film column)."""
-    plt = _pyplot()
+    plt = pyplot()
     data = np.loadtxt(Path(case_dir) / "TempLattice.dat", ndmin=2)
     xyz, temperature = data[:, :3], data[:, 3]
     spread = np.ptp(xyz, axis=0)
@@ -85,12 +79,4 @@ def plot_temperature(case_dir: str | Path, path: str | Path, title: str = "") ->
         ax.set_ylabel(f"{'xyz'[b]} (nm)")
         ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
-    return _save(fig, path)
-
-
-def _save(fig, path: str | Path) -> Path:
-    path = Path(path)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    _pyplot().close(fig)
-    return path
+    return save_figure(fig, path)
