@@ -91,7 +91,7 @@ def _store_outgoing(ek, ebk, grad, second_order, sx, sy, sz, bf_cell, bf_normal,
 def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs,
           face_off, face_nbr, face_an, face_center, centroid, order,
           g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center,
-          inv_dt=0.0, e_old=None):
+          inv_dt=0.0, e_old=None, active=None):
     """One source-iteration sweep of every (band, direction), in place.
 
     e (nb, nd, nc): intensities, overwritten with the new iterate; e_bnd (nb, nd, nbf): on
@@ -102,9 +102,13 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
     (1/m).  order (nd, nc): sweep order per direction.  Backward-Euler time step (bte.transient):
     inv_dt = 1/Δt (1/s) adds the absorption inv_dt and the source inv_dt·e_old (e_old the
     intensities at the previous time level, same shape as e); steady sweeps omit both.
+    active (nb·nd,) bool: sweep only the pairs t = b·nd + k marked (this MPI rank's share);
+    None sweeps all.
     """
     n_b, n_d, n_c = e.shape
     for t in nb.prange(n_b * n_d):
+        if active is not None and not active[t]:
+            continue
         b = t // n_d
         k = t % n_d
         sx = dirs[k, 0]
@@ -213,11 +217,13 @@ def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat
 
 @nb.njit(parallel=True, cache=True)
 def moments(e, weights, dirs, cell_mat, vel, cap, lattice_ratio, t_lattice, t_energy,
-            t_band, flux):
+            t_band, flux, active=None):
     """Angular moments per cell, accumulated in one pass over e (cells in parallel chunks).
 
     t_band (nb, nc) K = Σ_k w_k e / C_b; t_lattice = Σ_b r_b T_b; t_energy = Σ_b C_b T_b / ΣC;
-    flux (nc, 3) W m^-2 = Σ_b Σ_k w_k v_b s_k e.
+    flux (nc, 3) W m^-2 = Σ_b Σ_k w_k v_b s_k e.  With active (nb·nd,) bool only the marked
+    pairs contribute: the moments are linear in e, so the partial moments of the MPI ranks
+    add up to the full ones.
     """
     n_b, n_d, n_c = e.shape
     chunk = 512
@@ -234,6 +240,8 @@ def moments(e, weights, dirs, cell_mat, vel, cap, lattice_ratio, t_lattice, t_en
             for c in range(c0, c1):
                 t_band[b, c] = 0.0
             for k in range(n_d):
+                if active is not None and not active[b * n_d + k]:
+                    continue
                 w = weights[k]
                 sx = dirs[k, 0]
                 sy = dirs[k, 1]

@@ -16,6 +16,7 @@ import numpy as np
 from . import kernels
 from .angles import AngularSet, angular_set, specular_map
 from .checkpoint import fingerprint, load_state, save_state
+from .parallel import Partition
 from .diffusion import build_diffusion
 from .geometry import least_squares_gradient, sweep_orders
 from .problem import Problem, SolverDivergedError
@@ -250,6 +251,10 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     # cell across a periodic pair (that is where the inflow comes from), else its own
     inflow_cell = np.where(s.bf_kind == kernels.PERIODIC,
                            g.bface_cell[np.maximum(g.bface_partner, 0)], g.bface_cell)
+    part = Partition.for_pairs(nb_, nd)
+    outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
+    if checkpoint is not None and part.size > 1:    # each rank keeps its own share of e
+        checkpoint = Path(checkpoint).with_suffix(f".rank{part.comm.Get_rank()}.npz")
     key = ""
     first = 1
     if checkpoint is not None:
@@ -268,9 +273,10 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
         kernels.sweep(e, e_bnd, temp, heat, s.cell_mat, s.vel, s.tau, s.cap, s.heat_ratio,
                       s.angles.directions, g.face_offsets, g.face_neighbor, s.face_an,
                       g.face_center, g.centroid, s.order, g_off, g_nbr, g_w, second, limit,
-                      g.bface_cell, g.bface_normal, g.bface_center)
+                      g.bface_cell, g.bface_normal, g.bface_center, 0.0, None, part.active)
         kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.vel, s.cap,
-                        s.lattice_ratio, t_lat, t_en, t_band, flux)
+                        s.lattice_ratio, t_lat, t_en, t_band, flux, part.active)
+        part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)      # MPI: the one reduction
         kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
                                   s.bf_trans, s.reflect, s.bf_sn, s.angles.weights, s.vel,
                                   s.cap)
@@ -307,6 +313,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
 
     kappa, direction, how = _kappa_effective(problem, flux)
     settings = dict(scheme="Synthetic" if synthetic else "Sequential", order=order,
+                    mpi_ranks=part.size,
                     n_directions=nd, n_bands=nb_, n_cells=nc, angle_method=problem.angle_method,
                     ntheta=problem.ntheta, nphi=problem.nphi,
                     residual_temp=tol_t, residual_flux=tol_q, max_iter=max_iter,
