@@ -1,0 +1,390 @@
+"""Training of :class:`~potentials.model.EquivariantPotential` on labelled structures.
+
+``train(config)`` takes a dict (or the path of a TOML file, as ``mts train CONFIG`` does) with
+the sections ``[model]`` (:class:`~potentials.model.ModelConfig` fields plus ``dtype``),
+``[[datasets]]`` (``name``, ``path`` relative to the TOML file, ``format``, ``labels``,
+``validation_fraction``, ``weight``), ``[training]`` (see :data:`TRAINING_DEFAULTS`) and an
+optional ``[phonons]`` section that makes force constants and κ of the model validation metrics
+(see :mod:`potentials.phonon_validation`).
+
+Loss = w_E <((E - E_ref)/N)^2> + w_F <|F - F_ref|^2>/3 + w_S <(sigma - sigma_ref)^2>, in
+(eV/atom)^2, (eV/Å)^2 and (eV/Å^3)^2, each sample's terms multiplied by its dataset weight.
+The validation metrics are RMSEs in meV/atom, meV/Å and meV/Å^3 evaluated with the EMA weights.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from potentials.datasets import DatasetError, Sample, read_dataset, split_indices
+from potentials.model import EquivariantPotential, ModelConfig
+from potentials.model_files import save_model
+from potentials.neighbours import Graph, collate, structure_graph
+
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "seed": 0,
+    "epochs": 100,
+    "batch_atoms": 512,          # atoms per optimisation step (whole structures)
+    "learning_rate": 5e-3,
+    "min_learning_rate": 5e-5,
+    "schedule": "cosine",        # "cosine" (to min_learning_rate at the last epoch) or "plateau"
+    "plateau_factor": 0.5,
+    "plateau_patience": 10,
+    "energy_weight": 1.0,
+    "forces_weight": 100.0,
+    "stress_weight": 0.0,
+    "ema_decay": 0.99,
+    "patience": 50,              # early stopping: epochs without improvement of the selection metric
+    "selection_metric": "loss",  # "loss" (validation loss) or a phonon metric: "fc3_error", "kappa_error"
+    "output": "model",           # model file (.pt + .json), relative to the config file
+    "checkpoint": "",            # checkpoint file ("" = OUTPUT.ckpt)
+    "resume": True,
+    "threads": 0,                # torch threads (0 = leave torch's default)
+    "progress": True,
+}
+
+
+@dataclass
+class LabelledGraph:
+    """A batch graph with its labels as tensors (float64, CPU) and masks of present labels."""
+
+    graph: Graph
+    energy: torch.Tensor          # [G] eV (0 where missing)
+    has_energy: torch.Tensor      # [G] bool
+    forces: torch.Tensor          # [N, 3] eV/Å
+    has_forces: torch.Tensor      # [N] bool
+    stress: torch.Tensor          # [G, 3, 3] eV/Å^3
+    has_stress: torch.Tensor      # [G] bool
+    weight: torch.Tensor          # [G] dataset weight
+    num_atoms: torch.Tensor       # [G]
+
+
+def labelled_graph(sample: Sample, model_config: ModelConfig, weight: float) -> LabelledGraph:
+    graph = structure_graph(sample.atoms, model_config.species, model_config.cutoff)
+    n = len(sample.atoms)
+    return LabelledGraph(
+        graph=graph,
+        energy=torch.tensor([sample.energy or 0.0]),
+        has_energy=torch.tensor([sample.energy is not None]),
+        forces=torch.from_numpy(sample.forces if sample.forces is not None else np.zeros((n, 3))),
+        has_forces=torch.full((n,), sample.forces is not None),
+        stress=torch.from_numpy(sample.stress if sample.stress is not None
+                                else np.zeros((3, 3))).unsqueeze(0),
+        has_stress=torch.tensor([sample.stress is not None]),
+        weight=torch.tensor([float(weight)]),
+        num_atoms=torch.tensor([n], dtype=torch.float64))
+
+
+def collate_labelled(items: list[LabelledGraph], dtype: torch.dtype) -> LabelledGraph:
+    def cat(name: str) -> torch.Tensor:
+        tensors = [getattr(item, name) for item in items]
+        out = torch.cat(tensors)
+        return out.to(dtype) if out.is_floating_point() else out
+
+    return LabelledGraph(collate([item.graph for item in items]),
+                         cat("energy"), cat("has_energy"), cat("forces"), cat("has_forces"),
+                         cat("stress"), cat("has_stress"), cat("weight"), cat("num_atoms"))
+
+
+def batches(items: list[LabelledGraph], batch_atoms: int, order: np.ndarray) -> list[list[LabelledGraph]]:
+    """Group items (in ``order``) into batches of about ``batch_atoms`` atoms."""
+    groups, current, count = [], [], 0
+    for index in order:
+        item = items[index]
+        current.append(item)
+        count += len(item.graph.species)
+        if count >= batch_atoms:
+            groups.append(current)
+            current, count = [], 0
+    if current:
+        groups.append(current)
+    return groups
+
+
+def loss_terms(model: EquivariantPotential, batch: LabelledGraph, training: bool,
+               stress: bool) -> dict[str, torch.Tensor]:
+    """Weighted sums of squared errors and their counts (energy per atom, force components, stress)."""
+    out = model(batch.graph, forces=True, stress=stress, training=training)
+    w_graph = batch.weight
+    w_atom = batch.weight[batch.graph.node_graph]
+    e_err = ((out["energy"] - batch.energy) / batch.num_atoms) ** 2 * batch.has_energy
+    f_err = ((out["forces"] - batch.forces) ** 2).sum(-1) * batch.has_forces
+    terms = {"energy": (w_graph * e_err).sum(), "energy_n": (w_graph * batch.has_energy).sum(),
+             "forces": (w_atom * f_err).sum(), "forces_n": 3 * (w_atom * batch.has_forces).sum(),
+             "energy_sse": e_err.sum(), "energy_count": batch.has_energy.sum(),
+             "forces_sse": f_err.sum(), "forces_count": 3 * batch.has_forces.sum()}
+    if stress:
+        s_err = ((out["stress"] - batch.stress) ** 2).sum((-1, -2)) * batch.has_stress
+        terms.update({"stress": (w_graph * s_err).sum(), "stress_n": 9 * (w_graph * batch.has_stress).sum(),
+                      "stress_sse": s_err.sum(), "stress_count": 9 * batch.has_stress.sum()})
+    return terms
+
+
+def combine_loss(terms: dict[str, torch.Tensor], options: dict) -> torch.Tensor:
+    loss = torch.zeros((), dtype=terms["forces"].dtype)
+    for label in ("energy", "forces", "stress"):
+        weight = options[f"{label}_weight"]
+        if weight > 0 and label in terms and terms[f"{label}_n"] > 0:
+            loss = loss + weight * terms[label] / terms[f"{label}_n"]
+    return loss
+
+
+class ExponentialMovingAverage:
+    """EMA of a model's parameters: ema <- decay * ema + (1 - decay) * current."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        self.decay = decay
+        self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        for key, value in model.state_dict().items():
+            if value.is_floating_point():
+                self.shadow[key].mul_(self.decay).add_(value.detach(), alpha=1.0 - self.decay)
+            else:
+                self.shadow[key].copy_(value)
+
+    def copy_to(self, model: torch.nn.Module) -> torch.nn.Module:
+        model.load_state_dict(self.shadow)
+        return model
+
+
+def load_config(config: dict | str | Path) -> tuple[dict, Path]:
+    """The config dict and the folder relative paths are resolved against."""
+    if isinstance(config, (str, Path)):
+        path = Path(config)
+        try:
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot read training config: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise DatasetError(f"{path}: invalid TOML: {exc}") from exc
+        return data, path.resolve().parent
+    return copy.deepcopy(config), Path.cwd()
+
+
+def learning_rate(options: dict, epoch: int) -> float:
+    """Cosine schedule from learning_rate to min_learning_rate over the epochs."""
+    lr0, lr1, epochs = options["learning_rate"], options["min_learning_rate"], options["epochs"]
+    return lr1 + 0.5 * (lr0 - lr1) * (1.0 + math.cos(math.pi * min(epoch / max(epochs - 1, 1), 1.0)))
+
+
+def prepare_datasets(config: dict, root: Path, seed: int) -> dict[str, tuple[list[Sample], list[Sample], float]]:
+    """Read every ``[[datasets]]`` entry and split it; returns name -> (train, validation, weight)."""
+    entries = config.get("datasets") or []
+    if not entries:
+        raise DatasetError("training config has no [[datasets]] entries")
+    result = {}
+    for number, entry in enumerate(entries):
+        if "path" not in entry:
+            raise DatasetError(f"dataset entry {number} has no 'path'")
+        name = entry.get("name", f"dataset{number}")
+        samples = read_dataset(root / entry["path"], entry.get("labels", ("energy", "forces")),
+                               entry.get("format", "auto"), entry.get("prefix", "REF_"))
+        train_idx, val_idx = split_indices(len(samples), entry.get("validation_fraction", 0.1),
+                                           entry.get("split_seed", seed))
+        result[name] = ([samples[i] for i in train_idx], [samples[i] for i in val_idx],
+                        float(entry.get("weight", 1.0)))
+    return result
+
+
+def data_statistics(samples: list[Sample], model_config: dict) -> dict:
+    """Per-species energy shift (eV/atom, least squares), force-RMS scale (eV) and mean neighbour count."""
+    species = list(model_config["species"])
+    with_energy = [s for s in samples if s.energy is not None]
+    if with_energy:
+        counts = np.array([[np.sum(np.array(s.atoms.get_chemical_symbols()) == x) for x in species]
+                           for s in with_energy], dtype=np.float64)
+        energies = np.array([s.energy for s in with_energy])
+        shifts = np.linalg.lstsq(counts, energies, rcond=None)[0].tolist()
+    else:
+        shifts = [0.0] * len(species)
+    forces = np.concatenate([s.forces for s in samples if s.forces is not None])
+    scale = float(np.sqrt(np.mean(forces ** 2)))
+    return {"energy_shifts": shifts, "energy_scales": [scale] * len(species)}
+
+
+def evaluate(model: EquivariantPotential, items: list[LabelledGraph], options: dict,
+             dtype: torch.dtype, stress: bool) -> dict[str, float]:
+    """Validation loss and RMSEs (meV/atom, meV/Å, meV/Å^3) of ``items``."""
+    totals: dict[str, float] = {}
+    for group in batches(items, options["batch_atoms"] * 4, np.arange(len(items))):
+        terms = loss_terms(model, collate_labelled(group, dtype), training=False, stress=stress)
+        for key, value in terms.items():
+            totals[key] = totals.get(key, 0.0) + float(value.detach())
+    metrics = {"loss": float(combine_loss({k: torch.tensor(v) for k, v in totals.items()}, options))}
+    for label in ("energy", "forces", "stress"):  # meV/atom, meV/Å, meV/Å^3
+        if totals.get(f"{label}_count", 0) > 0:
+            metrics[f"{label}_rmse"] = 1000.0 * math.sqrt(totals[f"{label}_sse"] / totals[f"{label}_count"])
+    return metrics
+
+
+def train(config: dict | str | Path, overrides: dict | None = None) -> EquivariantPotential:
+    """Train a model as ``config`` describes (dict or TOML path); returns the best EMA model.
+
+    ``overrides`` replaces entries of the ``[training]`` section (e.g. ``{"resume": False}``).
+
+    Writes the model file ``output`` (.pt + .json, metrics in the JSON metadata), a checkpoint
+    after every epoch (resumed from when ``resume`` is true) and ``OUTPUT.log.jsonl`` with one
+    line of metrics per epoch.
+    """
+    config, root = load_config(config)
+    options = {**TRAINING_DEFAULTS, **config.get("training", {}), **(overrides or {})}
+    unknown = set(options) - set(TRAINING_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown [training] options: {', '.join(sorted(unknown))}")
+    if options["schedule"] not in ("cosine", "plateau"):
+        raise ValueError(f"unknown schedule {options['schedule']!r} (cosine or plateau)")
+    if options["threads"]:
+        torch.set_num_threads(int(options["threads"]))
+    model_section = dict(config.get("model", {}))
+    dtype = {"float64": torch.float64, "float32": torch.float32}[model_section.pop("dtype", "float64")]
+    seed = int(options["seed"])
+    output = root / options["output"]
+    checkpoint_path = root / (options["checkpoint"] or str(Path(options["output"]).with_suffix(".ckpt")))
+    log_path = output.with_suffix(".log.jsonl")
+
+    datasets = prepare_datasets(config, root, seed)
+    all_train = [s for train_set, _, _ in datasets.values() for s in train_set]
+    model_section.update({k: v for k, v in data_statistics(all_train, model_section).items()
+                          if k not in model_section})
+    model_config = ModelConfig.from_dict(model_section)
+    train_items = [labelled_graph(s, model_config, w) for tr, _, w in datasets.values() for s in tr]
+    if "avg_num_neighbors" not in model_section:
+        edges = sum(item.graph.edge_index.shape[1] for item in train_items)
+        atoms = sum(len(item.graph.species) for item in train_items)
+        model_config.avg_num_neighbors = edges / atoms
+    validation_sets = {name: [labelled_graph(s, model_config, w) for s in val]
+                       for name, (_, val, w) in datasets.items() if val}
+    use_stress = options["stress_weight"] > 0
+
+    torch.manual_seed(seed)
+    model = EquivariantPotential(model_config).to(dtype)
+    optimizer = torch.optim.Adam(model.parameters(), lr=options["learning_rate"], amsgrad=True)
+    ema = ExponentialMovingAverage(model, options["ema_decay"])
+    phonons = None
+    if config.get("phonons"):
+        from potentials.phonon_validation import PhononValidation
+        phonons = PhononValidation(config["phonons"], root)
+
+    state = {"epoch": 0, "best": math.inf, "best_epoch": -1, "lr": options["learning_rate"],
+             "plateau_best": math.inf, "plateau_count": 0, "elapsed": 0.0}
+    best_state = copy.deepcopy(ema.shadow)
+    if options["resume"] and checkpoint_path.is_file():
+        saved = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        ema.shadow = saved["ema"]
+        best_state = saved["best_model"]
+        state = saved["state"]
+        log_lines = list(saved["log"])
+    else:
+        log_lines = []
+
+    from tqdm import tqdm
+
+    start_time = time.perf_counter() - state["elapsed"]
+    eval_model = EquivariantPotential(model_config).to(dtype)
+    while state["epoch"] < options["epochs"]:
+        epoch = state["epoch"]
+        if options["schedule"] == "cosine":
+            state["lr"] = learning_rate(options, epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = state["lr"]
+        order = np.random.default_rng([seed, epoch]).permutation(len(train_items))
+        groups = batches(train_items, options["batch_atoms"], order)
+        model.train()
+        bar = tqdm(groups, desc=f"epoch {epoch + 1}/{options['epochs']}", leave=False,
+                   disable=not options["progress"], unit="batch", mininterval=2.0)
+        train_loss = 0.0
+        for group in bar:
+            batch = collate_labelled(group, dtype)
+            optimizer.zero_grad(set_to_none=True)
+            loss = combine_loss(loss_terms(model, batch, training=True, stress=use_stress), options)
+            loss.backward()
+            optimizer.step()
+            ema.update(model)
+            train_loss += float(loss.detach()) / len(groups)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3g}")
+        bar.close()
+
+        ema.copy_to(eval_model).eval()
+        metrics: dict[str, Any] = {"epoch": epoch + 1, "lr": state["lr"], "train_loss": train_loss}
+        validation_loss = 0.0
+        for name, items in validation_sets.items():
+            values = evaluate(eval_model, items, options, dtype,
+                              stress=any(bool(item.has_stress.any()) for item in items))
+            validation_loss += values.pop("loss")
+            metrics.update({f"{name}/{k}": v for k, v in values.items()})
+        metrics["val_loss"] = validation_loss
+        if phonons is not None and phonons.due(epoch + 1, options["epochs"]):
+            metrics.update(phonons.metrics(eval_model))
+        state["elapsed"] = time.perf_counter() - start_time
+        metrics["time_s"] = state["elapsed"]
+
+        selection_key = "val_loss" if options["selection_metric"] == "loss" else options["selection_metric"]
+        if selection_key in metrics and metrics[selection_key] < state["best"]:
+            state["best"], state["best_epoch"] = metrics[selection_key], epoch + 1
+            best_state = copy.deepcopy(ema.shadow)
+        if options["schedule"] == "plateau":
+            if validation_loss < state["plateau_best"]:
+                state["plateau_best"], state["plateau_count"] = validation_loss, 0
+            else:
+                state["plateau_count"] += 1
+                if state["plateau_count"] > options["plateau_patience"]:
+                    state["lr"] = max(state["lr"] * options["plateau_factor"],
+                                      options["min_learning_rate"])
+                    state["plateau_count"] = 0
+        log_lines.append(json.dumps(metrics))
+        summary = " ".join(f"{k.split('/')[0][:5]}/{k.split('/')[-1]}={v:.4g}" if "/" in k
+                           else f"{k}={v:.4g}" for k, v in metrics.items()
+                           if k not in ("epoch", "time_s") and isinstance(v, float))
+        if options["progress"]:
+            tqdm.write(f"epoch {epoch + 1:4d} {summary}")
+        state["epoch"] = epoch + 1
+        stop = (state["best_epoch"] > 0 and state["epoch"] - state["best_epoch"] >= options["patience"])
+        checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"model_config": model_config.to_dict(),
+                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "ema": ema.shadow, "best_model": best_state, "state": state, "log": log_lines},
+                   checkpoint_path)
+        log_path.write_text("\n".join(log_lines) + "\n")
+        if stop:
+            break
+
+    eval_model.load_state_dict(best_state)
+    eval_model.eval()
+    final = json.loads(log_lines[state["best_epoch"] - 1]) if state["best_epoch"] > 0 else {}
+    written = save_model(eval_model, output, metadata={
+        "best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
+        "training_time_s": round(state["elapsed"], 1), "validation": final,
+        "datasets": [entry.get("path") for entry in config.get("datasets", [])]})
+    if options["progress"]:
+        tqdm.write(f"model written to {written} (+ .json); best epoch {state['best_epoch']}")
+    return eval_model
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m potentials.training CONFIG.toml``: train and report where the model went."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m potentials.training",
+                                     description="Train an equivariant potential from a TOML config.")
+    parser.add_argument("config", help="training config (TOML)")
+    args = parser.parse_args(argv)
+    train(args.config)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Shared fixtures of the potentials tests: small random models and structures (float64)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ase import Atoms
+from ase.build import bulk
+
+from potentials.model import EquivariantPotential, ModelConfig
+
+# two shared cores: one torch thread avoids spin-waiting against other jobs (and keeps tests fast)
+torch.set_num_threads(1)
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / "potentials" / "data"
+A_SI = 5.43356  # Å, PBEsol lattice constant of the DFT data
+
+
+@pytest.fixture(scope="session")
+def random_model() -> EquivariantPotential:
+    """A small untrained two-species model in float64 (weights from a fixed seed)."""
+    torch.manual_seed(1)
+    config = ModelConfig(species=["Si", "C"], cutoff=4.0, channels=8, num_layers=2,
+                         radial_hidden=16, update_hidden=16, energy_shifts=[-5.0, -7.0],
+                         energy_scales=[0.5, 0.7])
+    return EquivariantPotential(config).to(torch.float64).eval()
+
+
+@pytest.fixture()
+def mixed_crystal() -> Atoms:
+    """A rattled, sheared 8-atom Si/C cell (triclinic, periodic)."""
+    atoms = bulk("Si", "diamond", a=4.9, cubic=True)
+    atoms.symbols[[1, 4]] = "C"
+    atoms.set_cell(atoms.cell.array @ np.array([[1.0, 0.03, -0.02], [0.01, 0.98, 0.04],
+                                                [0.0, -0.03, 1.02]]), scale_atoms=True)
+    atoms.rattle(0.08, seed=3)
+    return atoms
+
+
+def make_si_supercell(repeat: int = 2, rattle: float = 0.0, seed: int = 0) -> Atoms:
+    """Conventional diamond Si (a = 5.43356 Å) repeated ``repeat`` times, optionally rattled (Å)."""
+    atoms = bulk("Si", "diamond", a=A_SI, cubic=True).repeat(repeat)
+    if rattle:
+        atoms.rattle(rattle, seed=seed)
+    return atoms
+
+
+@pytest.fixture()
+def si_supercell():
+    """The factory :func:`make_si_supercell`."""
+    return make_si_supercell

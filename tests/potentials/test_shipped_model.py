@@ -1,0 +1,153 @@
+"""The shipped silicon model against the PBEsol DFT data it was trained on (held-out parts) and
+against force constants and κ computed by phono3py from the DFT forces."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import phono3py
+import pytest
+from ase import Atoms
+
+from potentials import pretrained_calculator
+from potentials.datasets import read_dataset, split_indices
+
+DATA = Path(__file__).resolve().parents[2] / "potentials" / "data"
+KAPPA_DFT_RTA_300K_11 = 108.98  # W/mK, phono3py with the DFT fc (REFERENCES §2)
+SHELL_RADIUS = 4.6              # Å: first three neighbour shells (2.35, 3.84, 4.50 Å)
+
+
+@pytest.fixture(scope="module")
+def calculator():
+    return pretrained_calculator("si", device="cpu")
+
+
+def held_out(name: str):
+    """The validation part of a dataset of the shipped model's training config (never trained on)."""
+    config = tomllib.loads((DATA / "si_train.toml").read_text())
+    entry = next(e for e in config["datasets"] if e["name"] == name)
+    samples = read_dataset(DATA / entry["path"], labels=("forces",))
+    seed = entry.get("split_seed", config["training"]["seed"])
+    _, validation = split_indices(len(samples), entry["validation_fraction"], seed)
+    assert len(validation) == round(0.2 * len(samples))
+    return [samples[i] for i in validation]
+
+
+def force_rmse(calculator, samples) -> float:
+    results = calculator.evaluate_batch([s.atoms for s in samples])
+    errors = np.concatenate([r["forces"] - s.forces for r, s in zip(results, samples)])
+    return float(np.sqrt(np.mean(errors ** 2)))
+
+
+# Known shortfalls of the shipped model (measured 2026-11: 4.04 meV/Å held-out displacement RMSE,
+# fc2 7.0 %, fc3 11.9 %, κ 17.5 W/mK): strict xfails, so a better model turns them into failures
+# that ask for the marker to be removed.
+SHORTFALL = pytest.mark.xfail(strict=True, reason="shipped model not yet accurate enough (see report)")
+
+
+@SHORTFALL
+def test_held_out_displacement_supercells(calculator):
+    rmse = force_rmse(calculator, held_out("disp"))
+    print(f"held-out displacement supercells: force RMSE {1000 * rmse:.2f} meV/Å")
+    assert rmse <= 3e-3
+
+
+def test_held_out_thermal_snapshots(calculator):
+    rmse = force_rmse(calculator, held_out("thermal"))
+    print(f"held-out thermal snapshots: force RMSE {1000 * rmse:.2f} meV/Å")
+    assert rmse <= 30e-3
+
+
+def test_held_out_stress_and_energy(calculator):
+    """Stress (eV/Å^3) and energy of the held-out supercells: the DFT lattice constant is kept."""
+    config = tomllib.loads((DATA / "si_train.toml").read_text())
+    samples = read_dataset(DATA / "si-pbesol-fc3-disp111.extxyz", labels=("energy", "stress"))
+    _, validation = split_indices(len(samples), 0.2, config["training"]["seed"])
+    held = [samples[i] for i in validation]
+    results = calculator.evaluate_batch([s.atoms for s in held])
+    voigt = lambda m: m[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+    stress_rmse = np.sqrt(np.mean([(r["stress"] - voigt(s.stress)) ** 2 for r, s in zip(results, held)]))
+    energy_mae = np.mean([abs(r["energy"] - s.energy) / 64 for r, s in zip(results, held)])
+    print(f"held-out stress RMSE {1e3 * stress_rmse:.3f} meV/Å^3, energy MAE {1e3 * energy_mae:.3f} meV/atom")
+    assert stress_rmse <= 0.5e-3   # 0.08 GPa
+    assert energy_mae <= 0.5e-3
+
+
+def phono3py_fc(forces_of, distance: float | None = None):
+    """Symmetrised (fc2, fc3, phono3py object) of the DFT displacement set (or a new set with
+    ``distance`` in Å) with forces from ``forces_of(list_of_atoms)``."""
+    ph3 = phono3py.load(str(DATA / "phono3py_disp.yaml"), produce_fc=False, log_level=0)
+    if distance is not None:
+        ph3.generate_displacements(distance=distance)
+    cells = [Atoms(c.symbols, positions=c.positions, cell=c.cell, pbc=True)
+             for c in ph3.supercells_with_displacements]
+    ph3.forces = np.array(forces_of(cells))
+    ph3.produce_fc3()
+    ph3.produce_fc2()
+    ph3.symmetrize_fc3()
+    ph3.symmetrize_fc2()
+    return ph3.fc2.copy(), ph3.fc3.copy(), ph3
+
+
+def model_forces(calculator):
+    return lambda cells: [r["forces"] for r in calculator.evaluate_batch(cells)]
+
+
+def dft_forces(cells):
+    samples = read_dataset(DATA / "si-pbesol-fc3-disp111.extxyz", labels=("forces",))
+    for cell, sample in zip(cells, samples):
+        assert np.allclose(cell.positions, sample.atoms.positions, atol=1e-6)
+    return [s.forces for s in samples]
+
+
+def shell_masks(ph3):
+    cell = ph3.supercell
+    atoms = Atoms(cell.symbols, positions=cell.positions, cell=cell.cell, pbc=True)
+    near = np.array([atoms.get_distances(p, np.arange(len(atoms)), mic=True) <= SHELL_RADIUS
+                     for p in ph3.primitive.p2s_map])
+    return near, near[:, :, None] & near[:, None, :]
+
+
+def relative(a, b, mask):
+    return np.linalg.norm((a - b)[mask]) / np.linalg.norm(b[mask])
+
+
+@pytest.fixture(scope="module")
+def force_constants(calculator):
+    fc2_dft, fc3_dft, ph3 = phono3py_fc(dft_forces)
+    fc2_ml, fc3_ml, _ = phono3py_fc(model_forces(calculator))
+    return fc2_dft, fc3_dft, fc2_ml, fc3_ml, ph3
+
+
+@SHORTFALL
+def test_force_constants_match_dft(force_constants):
+    fc2_dft, fc3_dft, fc2_ml, fc3_ml, ph3 = force_constants
+    mask2, mask3 = shell_masks(ph3)
+    e2, e3 = relative(fc2_ml, fc2_dft, mask2), relative(fc3_ml, fc3_dft, mask3)
+    print(f"relative Frobenius error within {SHELL_RADIUS} Å: fc2 {100 * e2:.2f} %, fc3 {100 * e3:.2f} %")
+    assert e2 <= 0.05
+    assert e3 <= 0.05
+
+
+@pytest.mark.slow
+@SHORTFALL
+def test_kappa_rta_matches_dft(force_constants):
+    _, _, fc2_ml, fc3_ml, ph3 = force_constants
+    ph3.fc2, ph3.fc3 = fc2_ml, fc3_ml
+    ph3.mesh_numbers = [11, 11, 11]
+    ph3.init_phph_interaction()
+    ph3.run_thermal_conductivity(temperatures=[300.0], is_LBTE=False)
+    kappa = float(np.mean(ph3.thermal_conductivity.kappa[0, 0, :3]))
+    print(f"kappa_RTA(300 K, 11^3) of the shipped model: {kappa:.2f} W/mK (DFT {KAPPA_DFT_RTA_300K_11})")
+    assert kappa == pytest.approx(KAPPA_DFT_RTA_300K_11, rel=0.05)
+
+
+def test_fc3_independent_of_displacement_amplitude(calculator):
+    """A smooth potential gives the same fc3 from 0.01 Å and 0.03 Å displacements (within 2 %)."""
+    _, fc3_small, ph3 = phono3py_fc(model_forces(calculator), distance=0.01)
+    _, fc3_large, _ = phono3py_fc(model_forces(calculator), distance=0.03)
+    _, mask3 = shell_masks(ph3)
+    difference = relative(fc3_small, fc3_large, mask3)
+    print(f"fc3(0.01 Å) vs fc3(0.03 Å): {100 * difference:.2f} %")
+    assert difference <= 0.02
