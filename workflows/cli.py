@@ -2,10 +2,17 @@
 
     mts bte run DIR [--output OUT] [--quiet] [--binning {giftbte,frequency,mfp}]
                     [--max-iter N] [--residual-temp X] [--residual-flux X]
+                    [--checkpoint-every N]
+                    [--transient-scheme {explicit,implicit}] [--save-every N]
+                    [--total-time S] [--time-step S]
+    mts phonons ...   force constants, modes, bulk κ, band tables (workflows/phonons_commands.py)
+    mts train CONFIG  train an equivariant potential (workflows/potentials_commands.py)
+    mts namd ...      nonadiabatic MD (workflows/nad_commands.py)
+    mts pipeline STUDY.toml, mts batch BATCH.toml   (workflows/study_commands.py)
 
-Each command group (``bte``, later ``phonons``, ``nad``, ...) is registered by one function
-``_add_<group>_commands(subparsers)`` listed in :data:`COMMAND_GROUPS`; a group imports its package
-only inside its handlers, so ``mts bte`` never imports torch or phonopy.
+The ``bte`` group is registered here; every other group by the ``add_commands(subparsers)`` of
+its module, all listed in :data:`COMMAND_GROUPS`.  A group imports its package only inside its
+handlers, so ``mts bte`` never imports torch or phonopy.
 
 Exit codes: 0 success; 1 the run finished without converging (outputs still written), the
 solver diverged (SolverDivergedError; no outputs) or the outputs could not be written;
@@ -17,6 +24,8 @@ import argparse
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
+
+from workflows import nad_commands, phonons_commands, potentials_commands, study_commands
 
 PROG = "mts"
 
@@ -62,6 +71,18 @@ def _add_bte_commands(subparsers: argparse._SubParsersAction) -> None:
                      help="temperature convergence threshold (overrides CONTROL ResidualTemp)")
     run.add_argument("--residual-flux", type=_positive_float, metavar="X",
                      help="heat-flux convergence threshold (overrides CONTROL ResidualFlux)")
+    run.add_argument("--checkpoint-every", type=_positive_int, metavar="N",
+                     help="steady runs: save the iteration state to OUT/checkpoint.npz every N "
+                          "iterations; a run that finds one resumes from it (removed when the "
+                          "outputs are written)")
+    run.add_argument("--transient-scheme", choices=("explicit", "implicit"), default=None,
+                     help="State=Transient: forward Euler as GiftBTE (default) or backward Euler")
+    run.add_argument("--save-every", type=_positive_int, metavar="N",
+                     help="State=Transient: write a result_<step>.vtu every N steps (+ .pvd)")
+    run.add_argument("--total-time", type=_positive_float, metavar="S",
+                     help="State=Transient: override TotalTime (s)")
+    run.add_argument("--time-step", type=_positive_float, metavar="S",
+                     help="State=Transient: override TimeStep (s)")
     run.set_defaults(func=_cmd_bte_run)
 
 
@@ -107,6 +128,17 @@ def _format_kappa(result) -> str:
     return text + method
 
 
+def _transient_kwargs(args: argparse.Namespace, steady: dict) -> dict:
+    """solve() keywords of a State=Transient run from the command-line flags."""
+    kwargs = {k: v for k, v in steady.items() if k != "max_iter"}
+    for option, key in (("transient_scheme", "scheme"), ("save_every", "save_every"),
+                        ("total_time", "total_time"), ("time_step", "time_step")):
+        value = getattr(args, option)
+        if value is not None:
+            kwargs[key] = value
+    return kwargs
+
+
 def _cmd_bte_run(args: argparse.Namespace) -> int:
     """mts bte run: read, solve, write, summarise.  Returns the exit code."""
     import bte
@@ -129,7 +161,9 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
     except OSError as exc:  # an unreadable file the reader did not wrap
         return _error(f"{exc.filename or directory}: {exc.strerror or exc}")
 
-    for warning in getattr(problem, "warnings", None) or []:
+    from bte.parallel import rank
+    root = rank() == 0      # under mpirun only rank 0 reports and writes
+    for warning in (getattr(problem, "warnings", None) or []) if root else []:
         print(f"warning: {warning}", file=sys.stderr)
 
     solve_kwargs = {}
@@ -139,9 +173,22 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
         if value is not None:
             solve_kwargs[key] = value
 
-    progress = ProgressLine(enabled=not args.quiet)
+    progress = ProgressLine(enabled=not args.quiet and root)
+    transient = problem.control.state == "Transient"
+    checkpoint = None
+    if args.checkpoint_every and not transient:
+        output.mkdir(parents=True, exist_ok=True)
+        checkpoint = output / "checkpoint.npz"
+        solve_kwargs.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+    if transient:
+        solve_kwargs = _transient_kwargs(args, solve_kwargs)
+
+        def callback(step, t, err_t, err_q):
+            progress.update(step, err_t, err_q, extra=f"step {step}  t {t:.4e} s")
+    else:
+        callback = progress.update
     try:
-        result = bte.solve(problem, callback=progress.update, **solve_kwargs)
+        result = bte.solve(problem, callback=callback, **solve_kwargs)
     except bte.BTEInputError as exc:
         progress.close()
         return _error(str(exc))
@@ -156,16 +203,30 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
     finally:
         progress.close()  # ends the live line before any traceback or summary
 
+    if not root:
+        return EXIT_OK if result.converged else EXIT_FAILED
     try:
         written = bte.write_outputs(result, output)
     except OSError as exc:
         print(f"{PROG}: error: cannot write outputs to {output}: {exc.strerror or exc}",
               file=sys.stderr)
         return EXIT_FAILED
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
 
+    if transient:
+        print(f"time steps   {result.iterations} to t = {result.times[-1]:.6g} s "
+              f"({result.settings['scheme']})")
+        print(f"wall time    {_num(result.wall_time)} s")
+        print(f"outputs      {output} ({len(written)} files)")
+        return EXIT_OK
     status = "converged" if result.converged else "NOT converged"
     print(f"iterations   {result.iterations} ({status})")
     print(f"kappa_eff    {_format_kappa(result)}")
+    rise = result.peak_temperature_rise()
+    if rise is not None:
+        print(f"peak rise    {rise['bte']:.6g} K (Fourier on the same mesh: "
+              f"{rise['fourier']:.6g} K)")
     print(f"wall time    {_num(result.wall_time)} s")
     print(f"outputs      {output} ({len(written)} files)")
     if not result.converged:
@@ -183,8 +244,15 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
 # parser and entry point
 # --------------------------------------------------------------------------------------------
 
-#: One registration function per command group; add `_add_phonons_commands` etc. here.
-COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [_add_bte_commands]
+#: One registration function per command group (each group module imports only argparse at
+#: load time; its package is imported inside its handlers).
+COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_bte_commands,
+    phonons_commands.add_commands,
+    potentials_commands.add_commands,
+    nad_commands.add_commands,
+    study_commands.add_commands,
+]
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:
@@ -202,10 +270,6 @@ def build_parser() -> argparse.ArgumentParser:
         add_group(subparsers)
     return parser
 
-    rise = result.peak_temperature_rise()
-    if rise is not None:
-        print(f"peak rise    {rise['bte']:.6g} K (Fourier on the same mesh: "
-              f"{rise['fourier']:.6g} K)")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``mts`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code."""

@@ -261,3 +261,23 @@ def test_python_dash_m_works():
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip() == "mts: error: /not/here: no such directory"
+
+
+# --------------------------------------------------------------------------------------------
+# mts pipeline / mts batch (workflows.study_commands)
+# --------------------------------------------------------------------------------------------
+
+def test_pipeline_and_batch_registered(capsys):
+    assert main(["pipeline", "--help"]) == 0
+    assert "STUDY.toml" in capsys.readouterr().out
+    assert main(["batch", "--help"]) == 0
+    assert "--scheduler" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["pipeline", "batch"])
+def test_study_commands_bad_file_one_line_error(tmp_path, capsys, command):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[potential]\ncalculator = 3\n")
+    assert main([command, str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mts: error: ") and str(bad) in err and "\n" not in err, err
