@@ -29,14 +29,14 @@ Units: thickness m, temperature K, κ W m^-1 K^-1.
 """
 from __future__ import annotations
 
-import csv
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from workflows.config import (BUILTIN_SI, BTESettings, PhononSettings, _bte, _phonons,
                               _Section, read_toml)
 from workflows.geometries import KINDS
+from workflows.pipeline import write_rows_csv
 from workflows.stages import stage_key
 
 
@@ -203,17 +203,6 @@ def _finished(config: BatchConfig, job: BatchJob) -> BatchRow | None:
     return BatchRow(**{**json.loads(path.read_text()), "cached": True})
 
 
-def write_batch_csv(rows: list[BatchRow], path: str | Path) -> Path:
-    """The batch table as CSV, one column per :class:`BatchRow` field."""
-    path = Path(path)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(BatchRow)])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(asdict(row))
-    return path
-
-
 def run_batch(config: BatchConfig | str | Path, *, scheduler: str | None = None,
               n_workers: int = 2, progress: bool = True) -> list[BatchRow]:
     """Run every job of ``config`` not finished before on Dask: on the scheduler at address
@@ -258,7 +247,7 @@ def run_batch(config: BatchConfig | str | Path, *, scheduler: str | None = None,
         if cluster is not None:
             cluster.close()
     table = [rows[job.job_id] for job in config.jobs]
-    write_batch_csv(table, out / "results.csv")
+    write_rows_csv(table, BatchRow, out / "results.csv")
     if progress:
         ok = sum(not r.error for r in table)
         print(f"{ok}/{len(table)} jobs finished ({sum(r.cached for r in table)} from earlier "

@@ -26,19 +26,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from workflows import nad_commands, phonons_commands, potentials_commands, study_commands
-
-PROG = "mts"
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-
-
-def _error(message: str) -> int:
-    """Print ``mts: error: <message>`` as one line on stderr; return the usage/input exit code."""
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return EXIT_USAGE
+from workflows.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG
+from workflows.exits import report_error as _error
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,12 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
-
-
-def _error(message: str) -> int:
-    print(f"mts: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return EXIT_USAGE
+from workflows.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from workflows.exits import report_error as _error
 
 
 def _positive(kind):

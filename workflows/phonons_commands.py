@@ -19,8 +19,8 @@ import json
 import sys
 from pathlib import Path
 
-PROG = "mts"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from workflows.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG
+from workflows.exits import report_error as _error
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -70,11 +70,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                           "DIR/force_cache so a rerun resumes")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     run.set_defaults(func=_cmd_run)
-
-
-def _error(message: str) -> int:
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def make_calculator(spec: str):

@@ -77,11 +77,11 @@ def almabte_reference(kind: str, specularity: float, thickness: float | None) ->
     return math.nan
 
 
-def write_results_csv(rows: list[KappaRow], path: str | Path) -> Path:
-    """The results table as CSV, one column per :class:`KappaRow` field."""
+def write_rows_csv(rows: list, row_type: type, path: str | Path) -> Path:
+    """A table of dataclass rows as CSV, one column per field of ``row_type``."""
     path = Path(path)
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(KappaRow)])
+        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(row_type)])
         writer.writeheader()
         for row in rows:
             writer.writerow(asdict(row))
@@ -169,7 +169,7 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
             wall_s=stage.summary["wall_s"], cached=stage.cached,
             case_dir=str(stage.directory)))
 
-    files = [write_results_csv(rows, out / "results.csv"),
+    files = [write_rows_csv(rows, KappaRow, out / "results.csv"),
              Path(shutil.copyfile(band_table_path(table), out / "band_table.dat"))]
     bulk = {"structure": structure.summary, "potential": config.potential,
             "temperature_K": ph.temperature, "mesh": list(ph.mesh),

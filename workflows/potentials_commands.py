@@ -5,7 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+from workflows.exits import EXIT_INTERRUPTED, EXIT_OK
+from workflows.exits import report_error as _error
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -19,11 +20,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-resume", action="store_true",
                         help="start from scratch even if a checkpoint exists")
     parser.set_defaults(func=_cmd_train)
-
-
-def _error(message: str) -> int:
-    print(f"mts: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def _cmd_train(args: argparse.Namespace) -> int:

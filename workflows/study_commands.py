@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-PROG = "mts"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from workflows.exits import EXIT_FAILED, EXIT_OK, PROG
+from workflows.exits import report_error as _error
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -35,11 +35,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                        help="LocalCluster workers (default 2)")
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     batch.set_defaults(func=_cmd_batch)
-
-
-def _error(message) -> int:
-    print(f"{PROG}: error: {' '.join(str(message).split())}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def _cmd_pipeline(args: argparse.Namespace) -> int:
