@@ -6,10 +6,11 @@ residual of the last transport sweep (diffusion synthetic acceleration; the macr
 equation of Hu, Shen & Bao's synthetic scheme in correction form).  Two-point fluxes across
 faces; thermalizing walls enter as a Robin condition with the Marshak wall conductance
 h = Σ_b C_b v_b / 2 (3D) or 2 Σ_b C_b v_b / π (2D materials), i.e. with the BTE's temperature
-jump; across interior faces the conductance of the first-order upwind sweep is added (keeps
-the correction stable in optically thick cells); periodic pairs are connected with their temperature offsets; interfaces add the
-resistance 1/G with G = Σ_b C_b v_b t_b / 4 (3D) or / π (2D); heat-flux walls add their flux
-to the pre-solve; other walls are adiabatic.
+jump; across interior and periodic faces the conductance of the first-order upwind sweep is
+added (keeps the correction stable in optically thick cells); periodic pairs are connected
+with their temperature offsets; interfaces add the resistance 1/G with
+G = Σ_b C_b v_b t_b / 4 (3D) or / π (2D); heat-flux walls add their flux to the pre-solve;
+other walls are adiabatic.
 Units: κ W m^-1 K^-1, lengths m, T K, r W m^-3.
 """
 from __future__ import annotations
@@ -29,8 +30,8 @@ class DiffusionOperator:
 
     lu: object
     volume: np.ndarray
-    wall_rhs: np.ndarray       # per cell (W): Σ g·T_w over thermalizing faces + Σ A·q over heat-flux faces
-    jump_rhs: np.ndarray       # per cell: Σ g·(ΔT_this − ΔT_partner) over periodic faces
+    wall_rhs: np.ndarray       # per cell (W): Σ g·T_w (thermalizing) + Σ A·q (heat-flux faces)
+    jump_rhs: np.ndarray       # per cell (W): Σ g·(ΔT_this − ΔT_partner) over periodic faces
     singular: bool
 
     def solve(self, source: np.ndarray, boundary: bool) -> np.ndarray:
@@ -50,11 +51,12 @@ def build_diffusion(geometry, kappa_cell: np.ndarray, upwind_h: np.ndarray,
                     bf_interface_g: np.ndarray, bf_flux: np.ndarray) -> DiffusionOperator:
     """Assemble and LU-factorise the two-point-flux diffusion matrix.
 
-    kappa_cell (nc,) W/mK; upwind_h (nc,) W m^-2 K^-1 the one-way ballistic conductance
-    Σ_b C_b v_b/4 (3D) or /π (2D) added across interior faces; bf_kind, bf_value per boundary face (BC type, wall temperature or
-    periodic offset, K); bf_wall_h (nbf,) W m^-2 K^-1 Marshak conductance of thermalizing
-    walls; bf_interface_g (nbf,) W m^-2 K^-1 interface conductance; bf_flux (nbf,) W m^-2
-    prescribed inward heat flux of heat-flux walls (Neumann data of the pre-solve).
+    kappa_cell (nc,) W/mK; upwind_h (nc,) W m^-2 K^-1 the one-way ballistic conductance Σ_b C_b
+    v_b/4 (3D) or /π (2D) added across interior and periodic faces; bf_kind, bf_value per
+    boundary face (BC type, wall temperature or periodic offset, K); bf_wall_h (nbf,) W m^-2
+    K^-1 Marshak conductance of thermalizing walls; bf_interface_g (nbf,) W m^-2 K^-1 interface
+    conductance; bf_flux (nbf,) W m^-2 prescribed inward heat flux of heat-flux walls (Neumann
+    data of the pre-solve).
     """
     g = geometry
     nc = g.n_cells

@@ -16,9 +16,9 @@ import numpy as np
 from . import kernels
 from .angles import AngularSet, angular_set, specular_map
 from .checkpoint import fingerprint, load_state, save_state
-from .parallel import Partition
 from .diffusion import build_diffusion
 from .geometry import least_squares_gradient, sweep_orders
+from .parallel import Partition
 from .problem import Problem, SolverDivergedError
 from .result import Result
 
@@ -319,8 +319,9 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
                     residual_temp=tol_t, residual_flux=tol_q, max_iter=max_iter,
                     cycle_broken_cells=int(s.n_cycle_cells.sum()))
     return Result(problem=problem, temperature_lattice=t_lat + level,
-                  temperature_energy=t_en + level, temperature_band=t_band + level, heat_flux=flux, kappa_effective=kappa,
-                  kappa_method=how, kappa_direction=direction, iterations=it,
-                  converged=converged, residual_history=history,
+                  temperature_energy=t_en + level, temperature_band=t_band + level,
+                  heat_flux=flux, kappa_effective=kappa, kappa_method=how,
+                  kappa_direction=direction, iterations=it, converged=converged,
+                  residual_history=history,
                   wall_time=time.perf_counter() - start, settings=settings,
                   temperature_fourier=fourier)
