@@ -157,7 +157,8 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
 @nb.njit(parallel=True, cache=True)
 def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat_ratio, dirs,
                   face_off, face_nbr, face_an, face_center, centroid,
-                  g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center):
+                  g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center,
+                  active=None):
     """One forward-Euler time step of every (band, direction), in place (GiftBTE's transient
     scheme): e += dt [(C_b T − e)/τ_b + h_b Q − Σ_f v_b (s·n) A/V e_f], with upwind face values
     e_f of the old level (reconstructed with the least-squares gradient when second_order).
@@ -165,10 +166,12 @@ def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat
     Arguments as in :func:`sweep`; temperature (nc,) K the lattice temperature of the old level,
     heat (nc,) W m^-3 the source during the step, dt s.  On exit e_bnd holds the outgoing face
     values of the new level (incoming ones are left to update_boundaries); dt = 0 only refreshes
-    them.
+    them.  active: as in :func:`sweep`.
     """
     n_b, n_d, n_c = e.shape
     for t in nb.prange(n_b * n_d):
+        if active is not None and not active[t]:
+            continue
         b = t // n_d
         k = t % n_d
         sx = dirs[k, 0]

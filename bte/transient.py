@@ -31,11 +31,14 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from . import kernels
+from .checkpoint import fingerprint, load_state, save_state
+from .parallel import Partition
 from .problem import BTEInputError, Problem, SolverDivergedError
 from .result import Result
 from .solver import _errors, _setup
@@ -186,7 +189,9 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                     order: str | None = None, save_every: int = 0,
                     residual_temp: float | None = None, residual_flux: float | None = None,
                     early_stop: bool = True, inner_tol: float = 1e-10, max_inner: int = 1000,
-                    callback: TransientCallback | None = None) -> TransientResult:
+                    callback: TransientCallback | None = None,
+                    checkpoint: str | Path | None = None,
+                    checkpoint_every: int = 100) -> TransientResult:
     """Run the transient BTE of ``problem`` from t = 0 to TotalTime in steps of TimeStep (s).
 
     scheme: "explicit" (GiftBTE's forward Euler; raises BTEInputError above the stability
@@ -196,7 +201,10 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     err_q (as in the steady solver) both fall below their thresholds, unless early_stop is
     False.  save_every > 0 keeps a Snapshot every that many steps (plus the first and the
     last), which bte.write_outputs turns into a .vtu series with a .pvd index.
-    callback(step, t, err_T, err_q) after every step.
+    callback(step, t, err_T, err_q) after every step.  With ``checkpoint`` (a file path) the
+    state (fields, time series, snapshots) is saved there every ``checkpoint_every`` steps and
+    a run finds and resumes it.  Under mpirun the (band, direction) pairs are split over the
+    ranks as in the steady solver (bte.parallel), one reduction per step or inner sweep.
     """
     start = time.perf_counter()
     ctl = problem.control
@@ -247,12 +255,15 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
     g_off, g_nbr, g_w = s.grad
 
-    def step_explicit(temp_old, heat_now):
-        kernels.explicit_step(e, e_bnd, temp_old, heat_now, dt, s.cell_mat, s.vel, s.tau,
+    part = Partition.for_pairs(nb_, nd)
+    outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
+
+    def step_explicit(temp_old, heat_now, step_dt=dt):
+        kernels.explicit_step(e, e_bnd, temp_old, heat_now, step_dt, s.cell_mat, s.vel, s.tau,
                               s.cap, s.heat_ratio, s.angles.directions, g.face_offsets,
                               g.face_neighbor, s.face_an, g.face_center, g.centroid,
                               g_off, g_nbr, g_w, second, limit, g.bface_cell,
-                              g.bface_normal, g.bface_center)
+                              g.bface_normal, g.bface_center, part.active)
 
     def boundaries():
         kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
@@ -263,16 +274,16 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     t_band, flux = np.empty((nb_, nc)), np.empty((nc, 3))
 
     def moments():
+        """Moments of e, and (under MPI) the one reduction that also gathers e_bnd's outgoing
+        values; call it before boundaries()."""
         kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.vel, s.cap,
-                        s.lattice_ratio, t_lat, t_en, t_band, flux)
+                        s.lattice_ratio, t_lat, t_en, t_band, flux, part.active)
+        part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)
 
     # outgoing boundary values of the initial level, then the incoming ones from them
-    kernels.explicit_step(e, e_bnd, temp, 0 * heat, 0.0, s.cell_mat, s.vel, s.tau, s.cap,
-                          s.heat_ratio, s.angles.directions, g.face_offsets, g.face_neighbor,
-                          s.face_an, g.face_center, g.centroid, g_off, g_nbr, g_w, second,
-                          limit, g.bface_cell, g.bface_normal, g.bface_center)
-    boundaries()
+    step_explicit(temp, 0 * heat, 0.0)
     moments()
+    boundaries()
     temp = t_lat.copy()
 
     probe_cell = int(np.argmin(np.linalg.norm(g.centroid, axis=1)))
@@ -295,7 +306,28 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     q_prev = flux.copy()
     inner_total = 0
     step = 0
-    for step in range(1, n_steps + 1):
+    first = 1
+    if checkpoint is not None:
+        if part.size > 1:     # each rank keeps its own share of e
+            checkpoint = Path(checkpoint).with_suffix(f".rank{part.comm.Get_rank()}.npz")
+        key = fingerprint(nc, nb_, nd, scheme, order, dt, n_steps, s.vel, s.tau, s.cap,
+                          s.bf_kind, s.bf_value, heat, temp, g.volume)
+        state = load_state(checkpoint, key)
+        if state is not None:
+            e[...], e_bnd[...] = state["e"], state["e_bnd"]
+            temp, q_prev = state["temp"], state["q_prev"]
+            t_lat[...], t_en[...], t_band[...], flux[...] = (
+                state["t_lat"], state["t_en"], state["t_band"], state["flux"])
+            times, probe = list(state["times"]), list(state["probe"])
+            amp, signal = list(state["amp"]), list(state["signal"])
+            history = [tuple(map(float, row)) for row in state["history"]]
+            snapshots = [Snapshot(problem, int(k), float(tk), tl, te, q, np.empty((0, nc)))
+                         for k, tk, tl, te, q in zip(state["snap_step"], state["snap_time"],
+                                                      state["snap_t_lat"], state["snap_t_en"],
+                                                      state["snap_flux"])]
+            inner_total, first = int(state["inner_total"]), int(state["step"]) + 1
+            step = first - 1
+    for step in range(first, n_steps + 1):
         t0 = (step - 1) * dt
         factor = (tdtr_envelope(t0, dt, ctl.pulse_time, ctl.repetition_frequency,
                                 ctl.modulation_frequency) if ctl.is_tdtr else 1.0)
@@ -303,8 +335,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
         t_prev = temp.copy()
         if scheme == "explicit":
             step_explicit(temp, heat_now)
-            boundaries()
             moments()
+            boundaries()
         else:
             e_old = e.copy()
             for inner in range(1, max_inner + 1):
@@ -312,7 +344,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                               s.heat_ratio, s.angles.directions, g.face_offsets,
                               g.face_neighbor, s.face_an, g.face_center, g.centroid, s.order,
                               g_off, g_nbr, g_w, second, limit, g.bface_cell, g.bface_normal,
-                              g.bface_center, 1.0 / dt, e_old)
+                              g.bface_center, 1.0 / dt, e_old, part.active)
                 moments()
                 boundaries()
                 change = np.abs(t_lat - temp).max()
@@ -340,6 +372,19 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
             callback(step, now, err_t, err_q)
         if stop:
             break
+        if checkpoint is not None and step % checkpoint_every == 0:
+            snaps = snapshots
+            save_state(checkpoint, key, e=e, e_bnd=e_bnd, temp=temp, q_prev=q_prev,
+                       t_lat=t_lat, t_en=t_en, t_band=t_band, flux=flux,
+                       times=np.asarray(times), probe=np.asarray(probe),
+                       amp=np.asarray(amp), signal=np.asarray(signal),
+                       history=np.array(history).reshape(-1, 2),
+                       snap_step=np.array([x.step for x in snaps], dtype=np.int64),
+                       snap_time=np.array([x.time for x in snaps]),
+                       snap_t_lat=np.array([x.temperature_lattice for x in snaps]).reshape(-1, nc),
+                       snap_t_en=np.array([x.temperature_energy for x in snaps]).reshape(-1, nc),
+                       snap_flux=np.array([x.heat_flux for x in snaps]).reshape(-1, nc, 3),
+                       inner_total=np.array(inner_total), step=np.array(step))
 
     settings = dict(state="Transient", scheme=scheme, order=order, time_step=dt,
                     total_time=t_end, steps=step, n_steps=n_steps, save_every=save_every,

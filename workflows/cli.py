@@ -61,9 +61,9 @@ def _add_bte_commands(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--residual-flux", type=_positive_float, metavar="X",
                      help="heat-flux convergence threshold (overrides CONTROL ResidualFlux)")
     run.add_argument("--checkpoint-every", type=_positive_int, metavar="N",
-                     help="steady runs: save the iteration state to OUT/checkpoint.npz every N "
-                          "iterations; a run that finds one resumes from it (removed when the "
-                          "outputs are written)")
+                     help="save the state to OUT/checkpoint.npz every N iterations (time steps "
+                          "in transient runs); a run that finds one resumes from it (removed "
+                          "when the outputs are written)")
     run.add_argument("--transient-scheme", choices=("explicit", "implicit"), default=None,
                      help="State=Transient: forward Euler as GiftBTE (default) or backward Euler")
     run.add_argument("--save-every", type=_positive_int, metavar="N",
@@ -164,11 +164,6 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
 
     progress = ProgressLine(enabled=not args.quiet and root)
     transient = problem.control.state == "Transient"
-    checkpoint = None
-    if args.checkpoint_every and not transient:
-        output.mkdir(parents=True, exist_ok=True)
-        checkpoint = output / "checkpoint.npz"
-        solve_kwargs.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
     if transient:
         solve_kwargs = _transient_kwargs(args, solve_kwargs)
 
@@ -176,6 +171,11 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
             progress.update(step, err_t, err_q, extra=f"step {step}  t {t:.4e} s")
     else:
         callback = progress.update
+    checkpoint = None
+    if args.checkpoint_every:
+        output.mkdir(parents=True, exist_ok=True)
+        checkpoint = output / "checkpoint.npz"
+        solve_kwargs.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
     try:
         result = bte.solve(problem, callback=callback, **solve_kwargs)
     except bte.BTEInputError as exc:
@@ -200,8 +200,9 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
         print(f"{PROG}: error: cannot write outputs to {output}: {exc.strerror or exc}",
               file=sys.stderr)
         return EXIT_FAILED
-    if checkpoint is not None:
-        checkpoint.unlink(missing_ok=True)
+    if checkpoint is not None:    # the outputs are safe: drop the checkpoint (every rank's)
+        for path in output.glob("checkpoint*.npz"):
+            path.unlink(missing_ok=True)
 
     if transient:
         print(f"time steps   {result.iterations} to t = {result.times[-1]:.6g} s "

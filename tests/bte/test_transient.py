@@ -241,3 +241,35 @@ def test_cli_runs_transient_folder(tmp_path, capsys):
     assert ttg.shape == (21, 2) and ttg[0, 0] == 0.0
     assert sorted(p.name for p in run.glob("result_*.vtu")) == [
         "result_0000000.vtu", "result_0000010.vtu", "result_0000020.vtu"]
+
+
+# --------------------------------------------------------------------------------------------
+# checkpoint and restart
+# --------------------------------------------------------------------------------------------
+
+def test_interrupted_transient_run_resumes(tmp_path):
+    """A run interrupted at step 25 (checkpoint every 10) and started again resumes from step
+    21 and ends with the uninterrupted run's time series and snapshots."""
+    run = ttg_case(tmp_path, "resume", 1.0, n_cells=30)
+    problem = bte.read_input_folder(run)
+    kw = dict(scheme="implicit", time_step=2 * TAU / 40, total_time=2 * TAU, early_stop=False,
+              save_every=15)
+    whole = solve_transient(problem, **kw)
+
+    def stop_at_25(step, t, err_t, err_q):
+        if step == 25:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "state.npz"
+    with pytest.raises(KeyboardInterrupt):
+        solve_transient(problem, checkpoint=path, checkpoint_every=10, callback=stop_at_25, **kw)
+    steps = []
+    resumed = solve_transient(problem, checkpoint=path, checkpoint_every=10,
+                              callback=lambda step, *rest: steps.append(step), **kw)
+    assert steps[0] == 21 and steps[-1] == 40
+    np.testing.assert_allclose(resumed.grating_amplitude, whole.grating_amplitude, rtol=0,
+                               atol=1e-12)
+    np.testing.assert_allclose(resumed.times, whole.times, rtol=1e-15)
+    assert [s.step for s in resumed.snapshots] == [s.step for s in whole.snapshots]
+    np.testing.assert_allclose(resumed.snapshots[1].temperature_lattice,
+                               whole.snapshots[1].temperature_lattice, rtol=0, atol=1e-12)
