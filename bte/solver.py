@@ -102,6 +102,32 @@ def _setup(problem: Problem) -> _Setup:
                   reflect)
 
 
+def _initial_state(s: _Setup, g, n_bands: int, temp: np.ndarray):
+    """(level, temp − level, e, e_bnd) of a run starting from ``temp`` (K per cell).
+
+    The linear BTE is invariant under a uniform temperature shift: runs iterate on deviations
+    from the mean starting temperature, so a 1 K drive at 300 K is not resolved against a
+    300 K level (the synthetic correction amplifies that round-off by ~(L/Λ)² in thick cells);
+    the thermalizing walls' values in ``s.bf_value`` are shifted with it.  e is at equilibrium
+    with temp; the boundary values are the walls' temperatures, the partner cell's plus the
+    offset on periodic faces, and the adjacent cell's elsewhere.
+    """
+    level = float(np.average(temp, weights=g.volume))
+    temp = temp - level
+    walls = s.bf_kind == kernels.THERMALIZING
+    s.bf_value = np.where(walls, s.bf_value - level, s.bf_value)
+    n_dir, n_cells = s.angles.n_dir, g.n_cells
+    e = np.ascontiguousarray(np.broadcast_to((s.cap[s.cell_mat] * temp[:, None]).T[:, None, :],
+                                             (n_bands, n_dir, n_cells)))
+    t_face = np.where(walls, s.bf_value, temp[g.bface_cell])
+    per = s.bf_kind == kernels.PERIODIC
+    partner = g.bface_partner[per]
+    t_face[per] = temp[g.bface_cell[partner]] + s.bf_value[per] - s.bf_value[partner]
+    e_bnd = np.ascontiguousarray(np.broadcast_to(
+        (s.cap[s.bf_mat] * t_face[:, None]).T[:, None, :], (n_bands, n_dir, g.n_bfaces)))
+    return level, temp, e, e_bnd
+
+
 def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
     """κ_eff along the driving direction, from the volume-integrated heat flux (GiftBTE's
     example scripts, spec §2.7): κ = (Σ q·d̂ V / V_box) · L / ΔT, with V_box the bounding
@@ -210,25 +236,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
         fourier = build_diffusion(g, kappa_mat[s.cell_mat], np.zeros(nc), s.bf_kind, s.bf_value,
                                   np.full(g.n_bfaces, np.inf), iface_g, s.bf_flux)
         fourier = fourier.solve(heat, boundary=True)
-    # The linear BTE is invariant under a uniform temperature shift: iterate on deviations from
-    # the mean starting temperature, so a 1 K drive at 300 K is not resolved against a 300 K
-    # level (the synthetic correction amplifies that round-off by ~(L/Λ)² in thick cells).
-    level = float(np.average(temp, weights=g.volume))
-    temp = temp - level
-    walls = s.bf_kind == kernels.THERMALIZING
-    s.bf_value = np.where(walls, s.bf_value - level, s.bf_value)
-    cap_cell = s.cap[s.cell_mat]                                       # (nc, nb)
-    e = np.ascontiguousarray(np.broadcast_to((cap_cell * temp[:, None]).T[:, None, :],
-                                             (nb_, nd, nc)))
-    # boundary values: walls at their temperature, everything else at the adjacent cell's
-    t_face = np.where(walls, s.bf_value, temp[g.bface_cell])
-    e_bnd = np.ascontiguousarray(np.broadcast_to(
-        (s.cap[s.bf_mat] * t_face[:, None]).T[:, None, :], (nb_, nd, g.n_bfaces)))
-    per = s.bf_kind == kernels.PERIODIC
-    if per.any():   # periodic inflow: partner cell's temperature plus the offset
-        p = g.bface_partner[per]
-        t_in = temp[g.bface_cell[p]] + s.bf_value[per] - s.bf_value[p]
-        e_bnd[:, :, per] = (s.cap[s.bf_mat[per]] * t_in[:, None]).T[:, None, :]
+    level, temp, e, e_bnd = _initial_state(s, g, nb_, temp)
 
     t_lat = np.empty(nc)
     t_en = np.empty(nc)

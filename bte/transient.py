@@ -41,7 +41,7 @@ from .checkpoint import fingerprint, load_state, save_state
 from .parallel import Partition
 from .problem import BTEInputError, Problem, SolverDivergedError
 from .result import Result
-from .solver import _errors, _setup
+from .solver import _errors, _initial_state, _setup
 
 #: callback(step, t [s], err_T, err_q) after every time step
 TransientCallback = Callable[[int, float, float, float], None]
@@ -241,17 +241,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
         temp = np.array(problem.initial_temperature, dtype=np.float64)
     else:
         temp = np.full(nc, ctl.t_ref)
-    # iterate on deviations from the mean initial level (the equations are linear)
-    level = float(np.average(temp, weights=g.volume))
-    temp -= level
-    walls = s.bf_kind == kernels.THERMALIZING
-    s.bf_value = np.where(walls, s.bf_value - level, s.bf_value)
-    cap_cell = s.cap[s.cell_mat]
-    e = np.ascontiguousarray(np.broadcast_to((cap_cell * temp[:, None]).T[:, None, :],
-                                             (nb_, nd, nc)))
-    t_face = np.where(walls, s.bf_value, temp[g.bface_cell])
-    e_bnd = np.ascontiguousarray(np.broadcast_to(
-        (s.cap[s.bf_mat] * t_face[:, None]).T[:, None, :], (nb_, nd, g.n_bfaces)))
+    level, temp, e, e_bnd = _initial_state(s, g, nb_, temp)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
     g_off, g_nbr, g_w = s.grad
 

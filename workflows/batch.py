@@ -149,7 +149,7 @@ def run_job(config: BatchConfig, job: BatchJob) -> BatchRow:
 
     from phonons import strain_tensor
 
-    from workflows.calculators import calculator_fingerprint, make_calculator
+    from workflows.calculators import calculator_fingerprint, lazy_calculator
     from workflows.stages import (CaseSpec, bte_stage, phonon_stages, strained_structure_stage,
                                   structure_stage)
 
@@ -163,12 +163,7 @@ def run_job(config: BatchConfig, job: BatchJob) -> BatchRow:
         if job.material.startswith("builtin:") and job.material != BUILTIN_SI:
             raise ValueError(f"unknown built-in material {job.material!r} (have {BUILTIN_SI})")
         potential_id = calculator_fingerprint(config.potential, config.base)
-        cache: dict[str, object] = {}
-
-        def calculator():
-            if "calc" not in cache:
-                cache["calc"] = make_calculator(config.potential, config.base)
-            return cache["calc"]
+        calculator = lazy_calculator(config.potential, config.base)
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="'where' used without 'out'")

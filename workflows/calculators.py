@@ -7,7 +7,9 @@
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 from workflows.phonons_commands import make_calculator as _named_calculator
@@ -28,6 +30,12 @@ def make_calculator(spec: str, base: str | Path | None = None):
         import potentials
         return potentials.MLCalculator(str(model))
     return _named_calculator(spec)
+
+
+def lazy_calculator(spec: str, base: str | Path | None = None) -> Callable[[], object]:
+    """A function returning the calculator named by ``spec`` (see :func:`make_calculator`),
+    built on its first call and reused: stages that are cached never build it."""
+    return functools.cache(lambda: make_calculator(spec, base))
 
 
 def calculator_fingerprint(spec: str, base: str | Path | None = None) -> str:

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from workflows import nad_commands, phonons_commands, potentials_commands, study_commands
-from workflows.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG
-from workflows.exits import report_error as _error
+from workflows.command_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG
+from workflows.command_common import positive_float, positive_int
+from workflows.command_common import report_error as _error
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,45 +55,25 @@ def _add_bte_commands(subparsers: argparse._SubParsersAction) -> None:
                      help="no live progress line (warnings and the summary are still printed)")
     run.add_argument("--binning", choices=("giftbte", "frequency", "mfp"),
                      help="how modes are grouped into bands when PHONON gives mode data")
-    run.add_argument("--max-iter", type=_positive_int, metavar="N",
+    run.add_argument("--max-iter", type=positive_int, metavar="N",
                      help="maximum outer iterations (overrides CONTROL MaxNumIter)")
-    run.add_argument("--residual-temp", type=_positive_float, metavar="X",
+    run.add_argument("--residual-temp", type=positive_float, metavar="X",
                      help="temperature convergence threshold (overrides CONTROL ResidualTemp)")
-    run.add_argument("--residual-flux", type=_positive_float, metavar="X",
+    run.add_argument("--residual-flux", type=positive_float, metavar="X",
                      help="heat-flux convergence threshold (overrides CONTROL ResidualFlux)")
-    run.add_argument("--checkpoint-every", type=_positive_int, metavar="N",
+    run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
                      help="save the state to OUT/checkpoint.npz every N iterations (time steps "
                           "in transient runs); a run that finds one resumes from it (removed "
                           "when the outputs are written)")
     run.add_argument("--transient-scheme", choices=("explicit", "implicit"), default=None,
                      help="State=Transient: forward Euler as GiftBTE (default) or backward Euler")
-    run.add_argument("--save-every", type=_positive_int, metavar="N",
+    run.add_argument("--save-every", type=positive_int, metavar="N",
                      help="State=Transient: write a result_<step>.vtu every N steps (+ .pvd)")
-    run.add_argument("--total-time", type=_positive_float, metavar="S",
+    run.add_argument("--total-time", type=positive_float, metavar="S",
                      help="State=Transient: override TotalTime (s)")
-    run.add_argument("--time-step", type=_positive_float, metavar="S",
+    run.add_argument("--time-step", type=positive_float, metavar="S",
                      help="State=Transient: override TimeStep (s)")
     run.set_defaults(func=_cmd_bte_run)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive finite number: {text!r}")
-    return value
 
 
 def _num(value) -> str:

@@ -16,20 +16,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from workflows.exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from workflows.exits import report_error as _error
-
-
-def _positive(kind):
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a valid {kind.__name__}: {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-        return value
-    return parse
+from workflows.command_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from workflows.command_common import positive_float, positive_int
+from workflows.command_common import report_error as _error
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -46,9 +35,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                            description="Full FSSH with back-reaction on Tully's models; prints "
                                        "R0 T0 R1 T1 per incoming momentum (atomic units).")
     tully.add_argument("--model", type=int, choices=(1, 2, 3), default=1)
-    tully.add_argument("--k", type=_positive(float), nargs="+", default=[10.0, 20.0, 30.0],
+    tully.add_argument("--k", type=positive_float, nargs="+", default=[10.0, 20.0, 30.0],
                        help="incoming momenta (a.u.)")
-    tully.add_argument("--ntraj", type=_positive(int), default=2000)
+    tully.add_argument("--ntraj", type=positive_int, default=2000)
     tully.add_argument("--decoherence", type=float, metavar="C",
                        help="energy-based decoherence constant (hartree), e.g. 0.1")
     tully.add_argument("--seed", type=int, default=1)
@@ -59,14 +48,14 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                      "vibronic Hamiltonian files; prints an exponential fit of "
                                      "the initial state's decay and writes the populations.")
     hop.add_argument("directory", metavar="DIR")
-    hop.add_argument("--dt", type=_positive(float), required=True, help="time step (fs)")
-    hop.add_argument("--nsteps", type=_positive(int), required=True, help="NA-MD steps")
+    hop.add_argument("--dt", type=positive_float, required=True, help="time step (fs)")
+    hop.add_argument("--nsteps", type=positive_int, required=True, help="NA-MD steps")
     hop.add_argument("--method", choices=("dish", "fssh"), default="dish")
     hop.add_argument("--initial", type=int, default=-1,
                      help="initial state index (default: the highest)")
-    hop.add_argument("--temperature", type=_positive(float), metavar="K",
+    hop.add_argument("--temperature", type=positive_float, metavar="K",
                      help="detailed balance at this temperature (default: off)")
-    hop.add_argument("--nreal", type=_positive(int), default=100)
+    hop.add_argument("--nreal", type=positive_int, default=100)
     hop.add_argument("--prefix", default="Ham_")
     hop.add_argument("--units", choices=("Ry", "eV"), default="Ry")
     hop.add_argument("--output", "-o", metavar="FILE",
@@ -79,17 +68,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                                       "predict a large cell, run DISH, fit trapping times; "
                                       "writes results.json and PNG figures to OUT.")
     trap.add_argument("--output", "-o", default="namd-trapping", metavar="OUT")
-    trap.add_argument("--sizes", type=_positive(int), nargs="+", default=[12, 24])
-    trap.add_argument("--trajectories", type=_positive(int), nargs="+", default=[3, 2])
-    trap.add_argument("--frames", type=_positive(int), default=300)
-    trap.add_argument("--large", type=_positive(int), default=48)
-    trap.add_argument("--large-frames", type=_positive(int), default=200)
-    trap.add_argument("--vacancies", type=_positive(int), nargs="+", default=[1, 2, 4])
+    trap.add_argument("--sizes", type=positive_int, nargs="+", default=[12, 24])
+    trap.add_argument("--trajectories", type=positive_int, nargs="+", default=[3, 2])
+    trap.add_argument("--frames", type=positive_int, default=300)
+    trap.add_argument("--large", type=positive_int, default=48)
+    trap.add_argument("--large-frames", type=positive_int, default=200)
+    trap.add_argument("--vacancies", type=positive_int, nargs="+", default=[1, 2, 4])
     trap.add_argument("--no-tb", action="store_true",
                       help="skip the direct-TB reference of the large cell")
-    trap.add_argument("--nsteps", type=_positive(int), default=300_000)
-    trap.add_argument("--nreal", type=_positive(int), default=20)
-    trap.add_argument("--temperature", type=_positive(float), default=300.0)
+    trap.add_argument("--nsteps", type=positive_int, default=300_000)
+    trap.add_argument("--nreal", type=positive_int, default=20)
+    trap.add_argument("--temperature", type=positive_float, default=300.0)
     trap.add_argument("--seed", type=int, default=0)
     trap.set_defaults(func=_cmd_trapping)
 

@@ -19,8 +19,8 @@ import json
 import sys
 from pathlib import Path
 
-from workflows.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG
-from workflows.exits import report_error as _error
+from workflows.command_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, PROG
+from workflows.command_common import report_error as _error
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:

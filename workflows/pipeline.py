@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from workflows import references as ref
-from workflows.calculators import calculator_fingerprint, make_calculator
+from workflows.calculators import calculator_fingerprint, lazy_calculator
 from workflows.config import PipelineConfig, load_config
 from workflows.stages import (CaseSpec, Stage, band_table_path, bte_stage, phonon_stages,
                               read_modes, structure_stage)
@@ -127,12 +127,7 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
     root = out / "stages"
     root.mkdir(parents=True, exist_ok=True)
     potential_id = calculator_fingerprint(config.potential, config.base)
-    calculators: dict[str, object] = {}
-
-    def calculator():
-        if "calc" not in calculators:
-            calculators["calc"] = make_calculator(config.potential, config.base)
-        return calculators["calc"]
+    calculator = lazy_calculator(config.potential, config.base)
 
     ph = config.phonons
     log: list[Stage] = []

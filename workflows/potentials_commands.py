@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from workflows.exits import EXIT_INTERRUPTED, EXIT_OK
-from workflows.exits import report_error as _error
+from workflows.command_common import EXIT_INTERRUPTED, EXIT_OK
+from workflows.command_common import report_error as _error
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:

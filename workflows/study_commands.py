@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from workflows.exits import EXIT_FAILED, EXIT_OK, PROG
-from workflows.exits import report_error as _error
+from workflows.command_common import EXIT_FAILED, EXIT_OK, PROG
+from workflows.command_common import report_error as _error
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
