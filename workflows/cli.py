@@ -132,7 +132,10 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
         return _error(f"{exc.filename or directory}: {exc.strerror or exc}")
 
     from bte.parallel import rank
-    root = rank() == 0      # under mpirun only rank 0 reports and writes
+    try:
+        root = rank() == 0      # under mpirun only rank 0 reports and writes
+    except RuntimeError as exc:  # started by mpirun without mpi4py
+        return _error(exc)
     for warning in (getattr(problem, "warnings", None) or []) if root else []:
         print(f"warning: {warning}", file=sys.stderr)
 
