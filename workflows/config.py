@@ -2,7 +2,8 @@
 
 Every error names the file, the key and the problem (:class:`ConfigError`).  Paths of input
 files (structure, model file, GiftBTE folders) are relative to the TOML file; ``output`` is
-relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm``), m inside.
+relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm``,
+``side_nm``, ...), m inside.
 
     name = "silicon-films"                 # optional, default the file's stem
     output = "runs/silicon-films"          # optional, default runs/<name>
@@ -24,24 +25,27 @@ relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm
     n_bands = 20                           # bands of the BTE band table
     binning = "frequency"                  # frequency | mfp | giftbte
 
-    [bte]                                  # all optional: angles and mesh of the film columns
+    [bte]                                  # all optional: angles and mesh of films and wires
     ntheta = 4                             # 8·ntheta·nphi directions
     nphi = 4
-    n_cells = 40                           # cells across the film thickness
+    n_cells = 40                           # cells across a film / each side of a wire
     grading = 1.1                          # cell growth per cell from each wall
     residual_temp = 1e-6
     residual_flux = 1e-5
     max_iter = 2000
 
     [[geometry]]                           # any number of these
-    kind = "cross-plane"                   # cross-plane | in-plane | folder
+    kind = "cross-plane"                   # cross-plane | in-plane | wire | ribbon | folder
     thickness_nm = [10, 100, 1000]         # films
-    specularity = 0.0                      # in-plane walls (0 diffuse)
+    specularity = 0.0                      # walls along the heat flow (0 diffuse; not cross-plane)
+    # kind = "wire": side_nm = [20, 50] (square) or size_nm = [[20, 40]] (width, height pairs)
+    # kind = "ribbon": width_nm = [100, 1000] and thickness_nm = [10, 20] (every pair)
     # kind = "folder": path = "<GiftBTE run directory>"; its PHONON gets the computed table
     name = "cross-plane"                   # optional label
 
     [plots]
-    temperature_map = "cross-plane"        # geometry whose first case is mapped (optional)
+    temperature_map = "cross-plane"        # geometry whose first case is mapped (optional;
+                                           # a wire/ribbon maps its axial heat flux)
 """
 from __future__ import annotations
 
@@ -50,10 +54,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workflows.geometries import KINDS
+from workflows.geometries import KINDS, SECTION_KINDS
 
 BUILTIN_SI = "builtin:si"
-GEOMETRY_KINDS = KINDS + ("folder",)
+GEOMETRY_KINDS = KINDS + SECTION_KINDS + ("folder",)
 
 
 class ConfigError(ValueError):
@@ -77,8 +81,8 @@ class PhononSettings:
 
 @dataclass(frozen=True)
 class BTESettings:
-    """Angular set (8·ntheta·nphi directions), cells across a film and their grading, and the
-    steady solver's thresholds."""
+    """Angular set (8·ntheta·nphi directions), cells across a film or along each side of a
+    wire/ribbon cross-section and their grading, and the steady solver's thresholds."""
 
     ntheta: int = 4
     nphi: int = 4
@@ -91,14 +95,16 @@ class BTESettings:
 
 @dataclass(frozen=True)
 class GeometrySpec:
-    """One geometry: a film kind over ``thicknesses`` (m) with wall ``specularity``, or a GiftBTE
-    run directory ``path`` (kind "folder")."""
+    """One geometry: a film kind over ``thicknesses`` (m), a wire or ribbon kind over
+    ``sections`` ((width, thickness) pairs, m), both with wall ``specularity``; or a GiftBTE run
+    directory ``path`` (kind "folder")."""
 
     kind: str
     name: str
     thicknesses: tuple[float, ...] = ()
     specularity: float = 0.0
     path: Path | None = None
+    sections: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,49 @@ def _bte(sec: _Section) -> BTESettings:
     return out
 
 
+def _sizes_nm(sec: _Section, key: str) -> tuple[float, ...] | None:
+    """The non-empty list of positive sizes ``key`` (nm) in m, None when absent."""
+    if key not in sec.data:
+        return None
+    sizes = sec.get(key, list, positive=True)
+    if not sizes:
+        raise sec.fail(key, "empty list")
+    return tuple(float(s) * 1e-9 for s in sizes)
+
+
+def _pairs_nm(sec: _Section, key: str) -> tuple[tuple[float, float], ...]:
+    """The non-empty list of [width, height] pairs ``key`` (nm, positive) in m."""
+    sec.used.add(key)
+    value = sec.data[key]
+    if not isinstance(value, list) or not value:
+        raise sec.fail(key, f"expected a non-empty list of [width, height] pairs, got {value!r}")
+    for pair in value:
+        if not (isinstance(pair, list) and len(pair) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+                        for v in pair)):
+            raise sec.fail(key, f"expected [width, height] pairs of positive numbers, "
+                                f"got {pair!r}")
+    return tuple((float(w) * 1e-9, float(h) * 1e-9) for w, h in value)
+
+
+def _sections(sec: _Section, kind: str) -> tuple[tuple[float, float], ...]:
+    """(width, thickness) pairs (m) of a wire (side_nm or size_nm) or a ribbon (every pair of
+    width_nm and thickness_nm)."""
+    if kind == "ribbon":
+        widths, thicknesses = _sizes_nm(sec, "width_nm"), _sizes_nm(sec, "thickness_nm")
+        for key, sizes in (("width_nm", widths), ("thickness_nm", thicknesses)):
+            if sizes is None:
+                raise sec.fail(key, "missing (required for a ribbon)")
+        return tuple((w, t) for w in widths for t in thicknesses)
+    given = [k for k in ("side_nm", "size_nm") if k in sec.data]
+    if len(given) != 1:
+        raise sec.fail("side_nm", "a wire needs exactly one of side_nm (square sections) and "
+                                  "size_nm ([width, height] pairs)")
+    if given[0] == "side_nm":
+        return tuple((s, s) for s in _sizes_nm(sec, "side_nm"))
+    return _pairs_nm(sec, "size_nm")
+
+
 def _geometry(sec: _Section, base: Path) -> GeometrySpec:
     kind = sec.get("kind", str, required=True, choices=GEOMETRY_KINDS)
     if kind == "folder":
@@ -210,18 +259,20 @@ def _geometry(sec: _Section, base: Path) -> GeometrySpec:
             raise sec.fail("path", f"{path} is not a GiftBTE run directory (no input/ folder)")
         spec = GeometrySpec(kind, sec.get("name", str, path.name), path=path)
     else:
-        thick = sec.get("thickness_nm", list, required=True, positive=True)
-        if not thick:
-            raise sec.fail("thickness_nm", "empty list")
         p = float(sec.get("specularity", (int, float), 0.0))
         if not 0.0 <= p < 1.0:
             raise sec.fail("specularity", f"must be in [0, 1), got {p}")
         if kind == "cross-plane" and p:
             raise sec.fail("specularity", "cross-plane films have thermalizing walls")
-        default = kind if p == 0 else f"{kind}-p{p:g}"
-        spec = GeometrySpec(kind, sec.get("name", str, default),
-                            thicknesses=tuple(sorted(float(t) * 1e-9 for t in thick)),
-                            specularity=p)
+        name = sec.get("name", str, kind if p == 0 else f"{kind}-p{p:g}")
+        if kind in SECTION_KINDS:
+            spec = GeometrySpec(kind, name, specularity=p, sections=tuple(
+                sorted(_sections(sec, kind), key=lambda wt: (wt[1], wt[0]))))
+        else:
+            thick = _sizes_nm(sec, "thickness_nm")
+            if thick is None:
+                raise sec.fail("thickness_nm", "missing (required)")
+            spec = GeometrySpec(kind, name, thicknesses=tuple(sorted(thick)), specularity=p)
     sec.check_unknown()
     return spec
 

@@ -3,15 +3,18 @@
 ``run_pipeline("study.toml")`` (or a :class:`~workflows.config.PipelineConfig`) runs every stage
 of :mod:`workflows.stages` under ``<output>/stages`` (cached by a hash of its inputs) and writes
 
-* ``results.csv``: one row per BTE case (:class:`KappaRow`: geometry, thickness m, κ W/mK,
-  κ/κ_bulk, the almaBTE reference of REFERENCES §1.5 at that thickness where there is one);
+* ``results.csv``: one row per BTE case (:class:`KappaRow`: geometry, thickness m, width m of
+  a wire/ribbon, κ W/mK, κ/κ_bulk, the almaBTE reference of REFERENCES §1.5 at that thickness
+  where there is one);
 * ``bulk.json``: structure, potential, bulk κ (phono3py, and of the band table);
 * ``band_table.dat``: the GiftBTE band table every BTE case uses (each case folder under
   ``stages/bte-*/input`` holds its PHONON pointing at it);
-* ``kappa_vs_thickness.png``, ``accumulation.png`` (κ accumulation vs MFP and frequency),
-  ``temperature_map.png`` (lattice temperature of one case).
+* ``kappa_vs_thickness.png`` (films, wires and ribbons), ``accumulation.png`` (κ accumulation
+  vs MFP and frequency), ``temperature_map.png`` (lattice temperature of one case), or
+  ``heat_flux_map.png`` (axial heat flux over the section) when that case is a wire/ribbon.
 
-Units: thickness m (nm on plots), κ W m^-1 K^-1, temperature K, wall time s.
+Units: thickness and width m (nm on plots and the terminal), κ W m^-1 K^-1, temperature K,
+wall time s.
 """
 from __future__ import annotations
 
@@ -32,14 +35,16 @@ from workflows.stages import (CaseSpec, Stage, band_table_path, bte_stage, phono
 
 @dataclass
 class KappaRow:
-    """One BTE case: geometry name and kind, film thickness (m; None for a folder), wall
-    specularity, κ_eff and the band table's bulk κ (W/mK), their ratio, the almaBTE κ and ratio
-    at this thickness (NaN where REFERENCES §1.5 has none), solver iterations, convergence, wall
-    time (s), whether the case came from the cache, and its directory."""
+    """One BTE case: geometry name and kind, thickness of a film or wire/ribbon (its height; m,
+    None for a folder), width of a wire/ribbon (m, None otherwise), wall specularity, κ_eff and
+    the band table's bulk κ (W/mK), their ratio, the almaBTE κ and ratio at this thickness
+    (NaN where REFERENCES §1.5 has none), solver iterations, convergence, wall time (s),
+    whether the case came from the cache, and its directory."""
 
     geometry: str
     kind: str
     thickness_m: float | None
+    width_m: float | None
     specularity: float
     kappa_W_mK: float | None
     kappa_bulk_W_mK: float
@@ -89,17 +94,27 @@ def write_rows_csv(rows: list, row_type: type, path: str | Path) -> Path:
 
 
 def summary_table(rows: list[KappaRow]) -> str:
-    """A short terminal table: geometry, thickness (nm), κ, κ/κ_bulk, almaBTE ratio."""
-    lines = [f"{'geometry':<22} {'L (nm)':>9} {'kappa (W/mK)':>13} {'k/k_bulk':>9} "
+    """A short terminal table: geometry, size (nm: thickness, or width x thickness), κ,
+    κ/κ_bulk, almaBTE ratio."""
+    lines = [f"{'geometry':<22} {'size (nm)':>11} {'kappa (W/mK)':>13} {'k/k_bulk':>9} "
              f"{'almaBTE k/k_b':>14} {'iter':>5}"]
     for r in rows:
-        length = "-" if r.thickness_m is None else f"{r.thickness_m * 1e9:g}"
+        length = _size_label(r)
         kappa = "n/a" if r.kappa_W_mK is None else f"{r.kappa_W_mK:.2f}"
         reference = "" if math.isnan(r.reference_ratio) else f"{r.reference_ratio:.3f}"
         flag = "" if r.converged else " (not converged)"
-        lines.append(f"{r.geometry:<22} {length:>9} {kappa:>13} {r.ratio:>9.3f} "
+        lines.append(f"{r.geometry:<22} {length:>11} {kappa:>13} {r.ratio:>9.3f} "
                      f"{reference:>14} {r.iterations:>5}{flag}")
     return "\n".join(lines)
+
+
+def _size_label(row: KappaRow) -> str:
+    """"-" for a folder, the thickness in nm for a film, "width x thickness" nm for a bar."""
+    if row.thickness_m is None:
+        return "-"
+    if row.width_m is None:
+        return f"{row.thickness_m * 1e9:g}"
+    return f"{row.width_m * 1e9:g}x{row.thickness_m * 1e9:g}"
 
 
 def _cases(config: PipelineConfig) -> list[tuple[str, CaseSpec]]:
@@ -112,6 +127,8 @@ def _cases(config: PipelineConfig) -> list[tuple[str, CaseSpec]]:
         else:
             out += [(g.name, CaseSpec(g.kind, t, g.specularity, None, bte))
                     for t in g.thicknesses]
+            out += [(g.name, CaseSpec(g.kind, t, g.specularity, None, bte, width=w))
+                    for w, t in g.sections]
     return out
 
 
@@ -156,7 +173,7 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
         kappa = stage.summary["kappa_W_mK"]
         reference = almabte_reference(case.kind, case.specularity, case.thickness)
         rows.append(KappaRow(
-            geometry=name, kind=case.kind, thickness_m=case.thickness,
+            geometry=name, kind=case.kind, thickness_m=case.thickness, width_m=case.width,
             specularity=case.specularity, kappa_W_mK=kappa, kappa_bulk_W_mK=kappa_bands,
             ratio=math.nan if kappa is None else kappa / kappa_bands,
             reference_W_mK=reference, reference_ratio=reference / ref.ALMABTE_BULK,
@@ -194,7 +211,8 @@ def _plots(config: PipelineConfig, rows: list[KappaRow], kappa_bands: float, mod
            out: Path) -> list[Path]:
     from phonons.plots import plot_accumulation
 
-    from workflows.plots import plot_kappa_vs_thickness, plot_temperature
+    from workflows.geometries import SECTION_KINDS
+    from workflows.plots import plot_cell_field, plot_kappa_vs_thickness
 
     files = [plot_kappa_vs_thickness(rows, kappa_bands, out / "kappa_vs_thickness.png"),
              plot_accumulation(modes, out / "accumulation.png")]
@@ -202,8 +220,13 @@ def _plots(config: PipelineConfig, rows: list[KappaRow], kappa_bands: float, mod
     chosen = ([r for r in rows if r.geometry == config.temperature_map] if
               config.temperature_map else folders) or rows
     row = chosen[0]
-    length = "" if row.thickness_m is None else f", {row.thickness_m * 1e9:g} nm"
-    files.append(plot_temperature(row.case_dir, out / "temperature_map.png",
-                                  f"{row.geometry}{length}: lattice temperature"))
+    length = "" if row.thickness_m is None else f", {_size_label(row)} nm"
+    if row.kind in SECTION_KINDS:     # T is the axial profile only: map the heat flux
+        files.append(plot_cell_field(row.case_dir, out / "heat_flux_map.png",
+                                     f"{row.geometry}{length}: heat flux along the axis",
+                                     "heat_flux_x"))
+    else:
+        files.append(plot_cell_field(row.case_dir, out / "temperature_map.png",
+                                     f"{row.geometry}{length}: lattice temperature"))
     return files
 

@@ -7,7 +7,7 @@ so an interrupted or concurrent run never leaves a half-written stage behind.  R
 the same settings reads the finished stages; a changed setting changes the keys of that stage
 and of every stage after it only.
 
-Units: Å, K, THz, m/s, s, J m^-3 K^-1, κ W m^-1 K^-1, film thickness m.
+Units: Å, K, THz, m/s, s, J m^-3 K^-1, κ W m^-1 K^-1, film thickness and wire sizes m.
 """
 from __future__ import annotations
 
@@ -214,23 +214,25 @@ def band_table_path(stage: Stage) -> Path:
 
 @dataclass(frozen=True)
 class CaseSpec:
-    """One BTE run: a film ``kind`` of ``thickness`` m with wall ``specularity``, or a GiftBTE
-    folder ``path``; the BTE settings as a plain dict (workflows.config.BTESettings)."""
+    """One BTE run: a film ``kind`` of ``thickness`` m, or a wire/ribbon ``kind`` of
+    cross-section ``width`` × ``thickness`` m, with wall ``specularity``; or a GiftBTE folder
+    ``path``; the BTE settings as a plain dict (workflows.config.BTESettings)."""
 
     kind: str
     thickness: float | None
     specularity: float
     path: str | None
     bte: dict
+    width: float | None = None
 
 
 def bte_stage(root: Path, tables: list[Stage], n_bands: int, case: CaseSpec) -> Stage:
-    """Write the case's GiftBTE input folder with ``tables`` (one per layer; one for a film or
-    folder), solve it and write the outputs (TempLattice.dat, kappa.json, ...) into the stage
+    """Write the case's GiftBTE input folder with ``tables`` (one per layer; one for a folder),
+    solve it and write the outputs (TempLattice.dat, kappa.json, ...) into the stage
     directory; the summary holds κ_eff (W/mK), iterations, convergence and wall time (s)."""
     import bte
 
-    from workflows.geometries import prepare_folder_case, write_film_case
+    from workflows.geometries import prepare_folder_case, write_case
 
     inputs = {"tables": [t.key for t in tables], "case": asdict(case)}
     paths = [band_table_path(t) for t in tables]
@@ -241,11 +243,11 @@ def bte_stage(root: Path, tables: list[Stage], n_bands: int, case: CaseSpec) -> 
             prepare_folder_case(case.path, d, paths[0], n_bands, s.get("ntheta"),
                                 s.get("nphi"))
         else:
-            write_film_case(d, case.kind, case.thickness, paths, n_bands,
-                            n_cells=s["n_cells"], grading=s["grading"], ntheta=s["ntheta"],
-                            nphi=s["nphi"], specularity=case.specularity,
-                            residual_temp=s["residual_temp"], residual_flux=s["residual_flux"],
-                            max_iter=s["max_iter"])
+            write_case(d, case.kind, case.thickness, paths, n_bands, width=case.width,
+                       n_cells=s["n_cells"], grading=s["grading"], ntheta=s["ntheta"],
+                       nphi=s["nphi"], specularity=case.specularity,
+                       residual_temp=s["residual_temp"], residual_flux=s["residual_flux"],
+                       max_iter=s["max_iter"])
         result = bte.solve(bte.read_input_folder(d))
         bte.write_outputs(result, d)
         return {"kappa_W_mK": result.kappa_effective, "iterations": result.iterations,
