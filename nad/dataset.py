@@ -94,6 +94,11 @@ def trap_states(cell: DefectCell, trajectory: Trajectory, params: TBParameters |
     return et
 
 
+def midpoints(series: np.ndarray) -> np.ndarray:
+    """Values (..., nf - 1) on the intervals (midpoints) of a series (..., nf) given at frames."""
+    return 0.5 * (series[..., 1:] + series[..., :-1])
+
+
 @dataclass
 class TrapData:
     """Per-vacancy training data of one trajectory (nv vacancies, nf frames, L local atoms).
@@ -115,8 +120,7 @@ def trap_data(cell: DefectCell, trajectory: Trajectory, descriptor,
     nvac = len(cell.environments)
     e = states.energies
     depth = (e[:, nvac][None, :] - e[:, :nvac].T)
-    mid = 0.5 * (depth[:, 1:] + depth[:, :-1])
-    coupling = states.nac[:, np.arange(nvac), nvac].T * mid
+    coupling = states.nac[:, np.arange(nvac), nvac].T * midpoints(depth)
     return TrapData(depth, coupling, cell.descriptors(trajectory, descriptor), trajectory.dt,
                     cell.ncells)
 

@@ -2,17 +2,21 @@
 
 Two per-atom-decomposed kernel ridge models, both sums over the local atoms a of a vacancy:
 
-* trap depth  E_CBM - E_trap = Σ_a ε(q_a) + b/N                             (eV)
-* coupling    ⟨trap|dH/dt|CBM⟩·s(N) = Σ_a w(q_a)·q̇_a                        (eV/fs)
+* trap depth  Δ = E_CBM - E_trap = Σ_a ε(q_a) + b/N                         (eV)
+* coupling    ⟨trap|dH/dt|CBM⟩·Δ·s(N) = Σ_a w(q_a)·q̇_a                      (eV²/fs)
 
 q_a are the atom's descriptors and q̇_a their time derivatives (finite differences between
-frames).  s(N) = √N·ln(N/N0) for N primitive cells: the band state's amplitude on a defect
-falls as N^{-1/2} (the PNAS 2024 scaling), and in two dimensions the threshold (Γ) state next to
-a scatterer that binds a level is further suppressed logarithmically, |ψ(0)|² ∝ 1/(N ln²(N/N0))
+frames).  The band state reaches the vacancy only through its admixture of the defect level,
+whose amplitude is (band–defect hopping)/Δ in first-order perturbation theory: the coupling
+carries a factor 1/Δ, which a sum of per-atom terms cannot represent (Δ is itself such a sum,
+with a size-dependent b/N), so it is modelled times Δ and divided by the modelled depth.
+s(N) = √N·ln(N/N0) for N primitive cells: the band state's amplitude on a defect falls as
+N^{-1/2} (the PNAS 2024 scaling), and in two dimensions the threshold (Γ) state next to a
+scatterer that binds a level is further suppressed logarithmically, |ψ(0)|² ∝ 1/(N ln²(N/N0))
 (the s-wave zero-energy state of a 2D scatterer grows as ln(r/r0)).  N0 is chosen from the
 training cells of different sizes; ``log_n0 = None`` is the plain √N scaling.  Likewise the
 defect pushes the CBM of a finite cell up by ∝ 1/N, the b/N term of the depth (b in eV).  The NAC
-follows as d_trap,CBM = coupling/depth.  The kernels are Gaussian in the standardised descriptors
+follows as d_trap,CBM = coupling/Δ.  The kernels are Gaussian in the standardised descriptors
 (times q̇_a·q̇_b for the coupling), summed over atom pairs (the structure kernel of a per-atom
 model).  Units: energy eV, time fs.
 """
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.linalg as sl
 
-from .dataset import TrapData
+from .dataset import TrapData, midpoints
 from .hopping import VibronicHamiltonian
 
 
@@ -165,7 +169,7 @@ class HamiltonianModel:
             qm, qd = descriptor_rates(d.q, d.dt)
             mids.append(qm.reshape(-1, *qm.shape[2:]))
             rates.append(qd.reshape(-1, *qd.shape[2:]))
-            coup.append(d.coupling.reshape(-1))
+            coup.append((d.coupling * midpoints(d.depth)).reshape(-1))
             cells.append(np.full(d.coupling.size, d.ncells))
         qm, qd, coup = np.concatenate(mids), np.concatenate(rates), np.concatenate(coup)
         cells = np.concatenate(cells)
@@ -193,13 +197,21 @@ class HamiltonianModel:
         flat = self.depth_model.predict(q.reshape(-1, *q.shape[-2:]))
         return flat.reshape(q.shape[:-2]) + self.depth_shift / ncells
 
-    def predict_coupling(self, q: np.ndarray, dt: float, ncells: int) -> np.ndarray:
+    def predict_coupling(self, q: np.ndarray, dt: float, ncells: int,
+                         depth: np.ndarray | None = None) -> np.ndarray:
         """⟨trap|dH/dt|CBM⟩ (eV/fs) on each interval of a series (..., nf, L, dim) in a cell of
-        ``ncells`` primitive cells."""
+        ``ncells`` primitive cells.
+
+        depth: the modelled depths (..., nf) in eV of the same frames, if already at hand
+        (default: :meth:`predict_depth`).
+        """
+        if depth is None:
+            depth = self.predict_depth(q, ncells)
         qm, qd = descriptor_rates(q, dt)
         flat = self.coupling_model.predict(qm.reshape(-1, *qm.shape[-2:]),
                                            qd.reshape(-1, *qd.shape[-2:]))
-        return flat.reshape(qm.shape[:-2]) / size_factor(ncells, self.log_n0)
+        return flat.reshape(qm.shape[:-2]) / (size_factor(ncells, self.log_n0)
+                                              * midpoints(depth))
 
     def vibronic(self, q: np.ndarray, dt: float, ncells: int) -> VibronicHamiltonian:
         """ML vibronic Hamiltonian [traps..., CBM] from descriptors (nvac, nf, L, dim).
@@ -208,8 +220,8 @@ class HamiltonianModel:
         d_trap,CBM = ⟨trap|dH/dt|CBM⟩/depth (1/fs); traps do not couple to each other.
         """
         depth = self.predict_depth(q, ncells)              # (nvac, nf)
-        mid = 0.5 * (depth[:, 1:] + depth[:, :-1])         # (nvac, nf-1)
-        nac_tc = self.predict_coupling(q, dt, ncells) / mid
+        mid = midpoints(depth)                             # (nvac, nf-1)
+        nac_tc = self.predict_coupling(q, dt, ncells, depth) / mid
         nvac, nsteps = mid.shape
         energies = np.zeros((nsteps, nvac + 1))
         energies[:, :nvac] = -mid.T

@@ -65,11 +65,10 @@ def test_ml_trap_depth_on_large_cell(transfer):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="known gap: R^2 = 0.81 on the 48x48 trajectory. The "
-                   "lowest conduction state's weight at the vacancy falls faster than 1/N and "
-                   "mixes thermally with states ~6 meV above it, which local descriptors cannot "
-                   "see; modelling the coupling to a window of band-edge states is the likely fix")
 def test_ml_coupling_magnitude_on_large_cell(transfer):
+    """R² = 0.94 on this trajectory (0.81 before the coupling was modelled times the depth).
+    Not a wide margin: two other 48x48 trajectories give 0.81-0.87, mostly from a 10-20 % scale
+    error of the 12/24 -> 48 size extrapolation."""
     model, cell, _, _, ref = transfer
     coupling = model.predict_coupling(ref.q, ref.dt, cell.ncells)
     assert r_squared(np.abs(coupling), np.abs(ref.coupling)) >= 0.9
