@@ -3,8 +3,8 @@
 Public API: read_input_folder(path) -> Problem, solve(problem) -> Result,
 write_outputs(result, directory).
 """
-from .problem import (BTEInputError, BoundaryCondition, Control, Geometry, Material, Mesh, Problem,
-                      SolverDivergedError)
+from .problem import (BTEInputError, BoundaryCondition, Control, Geometry, Material, Mesh,
+                      ModeMaterial, Problem, SolverDivergedError)
 from .result import Result
 
 
@@ -32,4 +32,5 @@ def write_outputs(result, directory, **kwargs):
 
 
 __all__ = ["BTEInputError", "BoundaryCondition", "Control", "Geometry", "Material", "Mesh",
-           "Problem", "Result", "SolverDivergedError", "read_input_folder", "solve", "write_outputs"]
+           "ModeMaterial", "Problem", "Result", "SolverDivergedError", "read_input_folder", "solve",
+           "write_outputs"]

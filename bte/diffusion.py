@@ -4,8 +4,10 @@ Used twice by the steady solver: the Fourier pre-solve that gives the starting t
 and the synthetic acceleration, where a correction δT solves −∇·(κ∇δT) = r with r the energy
 residual of the last transport sweep (diffusion synthetic acceleration; the macroscopic
 equation of Hu, Shen & Bao's synthetic scheme in correction form).  Two-point fluxes across
-faces; thermalizing walls enter as a Robin condition with the Marshak wall conductance
-h = Σ_b C_b v_b / 2 (3D) or 2 Σ_b C_b v_b / π (2D materials), i.e. with the BTE's temperature
+faces with a scalar κ (trace/dimension of the material's tensor: for anisotropic materials the
+operator is a preconditioner and a Fourier estimate, not exact); thermalizing walls enter as a
+Robin condition with the Marshak wall conductance h = Σ_b C_b v_b / 2 (3D) or 2 Σ_b C_b v_b / π
+(2D materials; C_b v_b = Σ_k w_k C v over the band's pairs), i.e. with the BTE's temperature
 jump; across interior and periodic faces the conductance of the first-order upwind sweep is
 added (keeps the correction stable in optically thick cells); periodic pairs are connected
 with their temperature offsets; interfaces add the resistance 1/G with

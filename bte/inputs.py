@@ -25,9 +25,10 @@ from scipy.spatial import cKDTree
 
 from .geometry import build_geometry
 from .materials import (BINNING_METHODS, band_table_from_text, read_alamode_tau, read_band_table,
-                        read_shengbte)
+                        read_mode_data, read_shengbte)
 from .mesh_io import read_mesh
-from .problem import BoundaryCondition, BTEInputError, Control, Material, Mesh, Problem
+from .problem import (BoundaryCondition, BTEInputError, Control, Material, Mesh, ModeMaterial,
+                      Problem)
 
 __all__ = ["read_input_folder"]
 
@@ -41,7 +42,8 @@ PHONON_KEYWORDS = ("MaterialNumber", "BandNumber", "MaterialDimension", "Angle_m
                    "Nphi")
 # PHONON keywords followed by a block rather than one value; GiftBTE ignores '!' on their lines.
 PHONON_BLOCK_KEYWORDS = ("MaterialFile", "GeometryMaterialType")
-MATERIAL_SOURCES = ("DATABASE", "ShengBTE", "ALAMODE")
+# MODES is this suite's own: a modes.npz with group-velocity vectors (anisotropic input)
+MATERIAL_SOURCES = ("DATABASE", "ShengBTE", "ALAMODE", "MODES")
 MESH_TYPES = ("1D", "COMSOL", "MSH")
 BC_KINDS = (0, 1, 2, 3, 4, 5, 6, 7)  # plus negative = periodic; 6 and 7 are this suite's own
 
@@ -306,10 +308,12 @@ def _read_control(reader: _Reader, kf: _KeywordFile) -> Control:
 # -- PHONON ------------------------------------------------------------------------------------
 
 def _read_materials(reader: _Reader, kf: _KeywordFile, n_materials: int,
-                    n_bands: int) -> tuple[list[Material], int]:
+                    n_bands: int) -> tuple[list[Material | ModeMaterial], int]:
     """The MaterialFile blocks in order; returns the materials and the index of the first line
-    after the last block."""
-    materials: list[Material] = []
+    after the last block.  A block whose line names MODES points to a modes.npz (see
+    bte.materials.read_mode_data): modes with velocity vectors, binned into BandNumber bands by
+    frequency (by MFP with binning="mfp")."""
+    materials: list[Material | ModeMaterial] = []
     starts = kf.block_lines["MaterialFile"]
     pos = 0
     for k in range(n_materials):
@@ -343,6 +347,8 @@ def _read_materials(reader: _Reader, kf: _KeywordFile, n_materials: int,
             materials.append(read_band_table(path, n_bands, warn=reader.warn))
         elif source == "ShengBTE":
             materials.append(read_shengbte(path, n_bands, reader.binning))
+        elif source == "MODES":
+            materials.append(read_mode_data(path, n_bands, reader.binning))
         else:
             materials.append(read_alamode_tau(path, n_bands, reader.binning))
         pos = j + 1
@@ -638,7 +644,8 @@ def read_input_folder(path: str | Path, *, binning: str = "giftbte") -> Problem:
     """Read a GiftBTE run directory (holding ``input/``; ``input/`` itself is accepted too).
 
     binning: how ShengBTE/ALAMODE modes become bands, "giftbte" (GiftBTE's consecutive chunks),
-    "frequency" or "mfp" (sorted first), see :func:`bte.materials.bin_modes`.
+    "frequency" or "mfp" (sorted first), see :func:`bte.materials.bin_modes`; MODES materials
+    (modes.npz) are binned by frequency unless binning is "mfp".
     Returns a complete :class:`Problem` (mesh in m, geometry built, per-cell heat source in
     W m^-3, 0-based region materials, boundary conditions by 1-based boundary index); warnings
     are in ``Problem.warnings`` and are also emitted with :func:`warnings.warn`.

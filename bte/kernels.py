@@ -2,7 +2,11 @@
 steps), forward-Euler time steps, moments, boundary updates.
 
 Unknowns e[b, k, c]: deviational energy density of band b, direction k in cell c, J m^-3,
-normalised so that equilibrium is C_b T (angular weights sum to 1).  Per (band, direction)
+per unit angular weight (the weights sum to 1): equilibrium is cap[m, b, k] T and the band's
+energy Σ_k w_k e.  Material data come per (band, direction) pair, (n_mat, nb, nd) arrays
+(bte.materials.PairTable): speed (m/s; the pair's velocity is speed·s_k), tau (s), cap
+(J m^-3 K^-1 per unit weight), heat_ratio (per unit weight), lattice (m^3 K J^-1); isotropic
+bands are the case of values equal over k.  Per (band, direction)
 the first-order upwind operator is lower-triangular in the sweep order of the direction, so a
 single ordered pass solves it; second order enters by deferred correction (the reconstruction
 increments use the gradient of the previous iterate).  The Python orchestration is in
@@ -88,7 +92,7 @@ def _store_outgoing(ek, ebk, grad, second_order, sx, sy, sz, bf_cell, bf_normal,
 
 
 @nb.njit(parallel=True, cache=True)
-def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs,
+def sweep(e, e_bnd, temperature, heat, cell_mat, speed, tau, cap, heat_ratio, dirs,
           face_off, face_nbr, face_an, face_center, centroid, order,
           g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center,
           inv_dt=0.0, e_old=None, active=None):
@@ -102,8 +106,8 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
     (1/m).  order (nd, nc): sweep order per direction.  Backward-Euler time step (bte.transient):
     inv_dt = 1/Δt (1/s) adds the absorption inv_dt and the source inv_dt·e_old (e_old the
     intensities at the previous time level, same shape as e); steady sweeps omit both.
-    active (nb·nd,) bool: sweep only the pairs t = b·nd + k marked (this MPI rank's share);
-    None sweeps all.
+    active (nb·nd,) bool: sweep only the pairs t = b·nd + k marked (this MPI rank's share of
+    the pairs that hold modes); None sweeps all.
     """
     n_b, n_d, n_c = e.shape
     for t in nb.prange(n_b * n_d):
@@ -124,10 +128,10 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
         for ii in range(n_c):
             c = order[k, ii]
             m = cell_mat[c]
-            v = vel[m, b]
-            tt = tau[m, b]
+            v = speed[m, b, k]
+            tt = tau[m, b, k]
             diag = 1.0 / tt + inv_dt
-            rhs = cap[m, b] * temperature[c] / tt + heat_ratio[m, b] * heat[c]
+            rhs = cap[m, b, k] * temperature[c] / tt + heat_ratio[m, b, k] * heat[c]
             if e_old is not None:
                 rhs += inv_dt * e_old[b, k, c]
             for f in range(face_off[c], face_off[c + 1]):
@@ -155,12 +159,12 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, vel, tau, cap, heat_ratio, dirs
 
 
 @nb.njit(parallel=True, cache=True)
-def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat_ratio, dirs,
+def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, speed, tau, cap, heat_ratio, dirs,
                   face_off, face_nbr, face_an, face_center, centroid,
                   g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center,
                   active=None):
     """One forward-Euler time step of every (band, direction), in place (GiftBTE's transient
-    scheme): e += dt [(C_b T − e)/τ_b + h_b Q − Σ_f v_b (s·n) A/V e_f], with upwind face values
+    scheme): e += dt [(cap T − e)/τ + h Q − Σ_f v (s·n) A/V e_f] per pair, with upwind face values
     e_f of the old level (reconstructed with the least-squares gradient when second_order).
 
     Arguments as in :func:`sweep`; temperature (nc,) K the lattice temperature of the old level,
@@ -187,7 +191,7 @@ def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat
                 _limit(old, ebk, grad, face_off, face_nbr, face_center, centroid)
         for c in range(n_c):
             m = cell_mat[c]
-            v = vel[m, b]
+            v = speed[m, b, k]
             div = 0.0
             for f in range(face_off[c], face_off[c + 1]):
                 sn = v * _dot3(face_an, f, sx, sy, sz)
@@ -208,8 +212,8 @@ def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat
                            + grad[src, 1] * (face_center[f, 1] - centroid[src, 1])
                            + grad[src, 2] * (face_center[f, 2] - centroid[src, 2]))
                 div += sn * up
-            ek[c] = old[c] + dt * ((cap[m, b] * temperature[c] - old[c]) / tau[m, b]
-                                   + heat_ratio[m, b] * heat[c] - div)
+            ek[c] = old[c] + dt * ((cap[m, b, k] * temperature[c] - old[c]) / tau[m, b, k]
+                                   + heat_ratio[m, b, k] * heat[c] - div)
         if second_order:
             _gradient(ek, g_off, g_nbr, g_w, grad)
             if limit:
@@ -219,14 +223,15 @@ def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, vel, tau, cap, heat
 
 
 @nb.njit(parallel=True, cache=True)
-def moments(e, weights, dirs, cell_mat, vel, cap, lattice_ratio, t_lattice, t_energy,
+def moments(e, weights, dirs, cell_mat, speed, band_capacity, lattice, t_lattice, t_energy,
             t_band, flux, active=None):
     """Angular moments per cell, accumulated in one pass over e (cells in parallel chunks).
 
-    t_band (nb, nc) K = Σ_k w_k e / C_b; t_lattice = Σ_b r_b T_b; t_energy = Σ_b C_b T_b / ΣC;
-    flux (nc, 3) W m^-2 = Σ_b Σ_k w_k v_b s_k e.  With active (nb·nd,) bool only the marked
-    pairs contribute: the moments are linear in e, so the partial moments of the MPI ranks
-    add up to the full ones.
+    t_band (nb, nc) K = Σ_k w_k e / C_b with C_b = band_capacity (n_mat, nb);
+    t_lattice = Σ_bk w_k lattice e (energy-conserving, lattice (n_mat, nb, nd));
+    t_energy = Σ_b C_b T_b / ΣC; flux (nc, 3) W m^-2 = Σ_b Σ_k w_k speed s_k e.  With active
+    (nb·nd,) bool only the marked pairs contribute: the moments are linear in e, so the partial
+    moments of the MPI ranks add up to the full ones.
     """
     n_b, n_d, n_c = e.shape
     chunk = 512
@@ -250,9 +255,11 @@ def moments(e, weights, dirs, cell_mat, vel, cap, lattice_ratio, t_lattice, t_en
                 sy = dirs[k, 1]
                 sz = dirs[k, 2]
                 for c in range(c0, c1):
+                    m = cell_mat[c]
                     val = w * e[b, k, c]
                     t_band[b, c] += val
-                    vv = vel[cell_mat[c], b] * val
+                    t_lattice[c] += lattice[m, b, k] * val
+                    vv = speed[m, b, k] * val
                     flux[c, 0] += vv * sx
                     flux[c, 1] += vv * sy
                     flux[c, 2] += vv * sz
@@ -261,80 +268,90 @@ def moments(e, weights, dirs, cell_mat, vel, cap, lattice_ratio, t_lattice, t_en
             csum = 0.0
             for b in range(n_b):
                 energy = t_band[b, c]
-                t_band[b, c] = energy / cap[m, b]
-                t_lattice[c] += lattice_ratio[m, b] * t_band[b, c]
+                t_band[b, c] = energy / band_capacity[m, b]
                 t_energy[c] += energy
-                csum += cap[m, b]
+                csum += band_capacity[m, b]
             t_energy[c] /= csum
 
 
 @nb.njit(cache=True)
-def _outgoing_mean(ebk, bf, weights, sn):
-    """Flux-weighted mean of the outgoing values at boundary face bf (sn = s_k·n per k)."""
-    num = 0.0
-    den = 0.0
+def _wall_fluxes(ebk, bf, weights, sn, speed, cap):
+    """(F, G) of one band at boundary face bf: the outgoing energy flux F = Σ_out w v (s·n) e
+    and the conductance G = Σ_in w v cap |s·n| of the incoming pairs (sn = s_k·n per k; speed,
+    cap the face material's (nd,) rows of the band).  Incoming values cap_k F/G return the
+    outgoing flux as an equilibrium distribution at T = F/G (diffuse re-emission)."""
+    out = 0.0
+    inc = 0.0
     for k in range(len(weights)):
         if sn[k] > 0.0:
-            num += ebk[k, bf] * sn[k] * weights[k]
-            den += sn[k] * weights[k]
-    return num / den
+            out += ebk[k, bf] * sn[k] * weights[k] * speed[k]
+        elif sn[k] < 0.0:
+            inc -= sn[k] * weights[k] * speed[k] * cap[k]
+    return out, inc
 
 
 @nb.njit(parallel=True, cache=True)
 def update_boundaries(e_bnd, bf_kind, bf_partner, bf_value, bf_mat, bf_trans, reflect,
-                      bf_sn, weights, vel, cap):
+                      bf_sn, weights, speed, cap):
     """New incoming boundary values from the outgoing ones (after a sweep), per band.
 
-    bf_kind: BC type per boundary face (1 thermalizing: fixed, set once; 2 diffuse;
-    3 specular with reflect[bf, k] the mirrored direction; -1 periodic: partner's outgoing
-    value plus C_b (ΔT_this − ΔT_partner) with bf_value the offsets; 5 interface: diffuse
-    mismatch with per-band transmissivity bf_trans[bf, b] from this side's material,
-    e_in = (1 − t_own) ē_own + t_other (v_other / v_own) ē_other (energy-conserving; equal to
+    Per band and face, F and G are the outgoing flux and the incoming conductance
+    (_wall_fluxes); a wall re-emitting at temperature T sends cap_k T into each incoming pair
+    k.  bf_kind: BC type per boundary face (1 thermalizing: fixed, set once; 2 diffuse:
+    T = F/G; 3 specular with reflect[bf, k] the mirrored direction: the mirrored pair's value
+    times cap_k / cap_mirror, i.e. its temperature (F/G if the mirrored pair holds no modes);
+    -1 periodic: partner's outgoing value plus cap_k (ΔT_this − ΔT_partner) with bf_value the
+    offsets; 5 interface: diffuse mismatch with per-band transmissivity bf_trans[bf, b] from
+    this side's material, T = ((1 − t_own) F_own + t_other F_other) / G_own (energy-conserving;
     GiftBTE's form when t_own + t_other = 1); 6 partially specular with specularity
-    p = bf_value: e_in(k) = p e_out(reflect[bf, k]) + (1 − p) ē; 7 heat-flux wall: diffuse
-    reflection plus the emission C_b ΔT with ΔT = bf_value (K) chosen by the caller so that the
-    net inward flux is the prescribed one; 0: keep).  ē is the flux-weighted mean of the
-    outgoing values.  bf_sn (nbf, nd) = s_k·n.
+    p = bf_value: p × specular + (1 − p) × diffuse; 7 heat-flux wall: F/G + ΔT with ΔT =
+    bf_value (K) chosen by the caller so that the net inward flux is the prescribed one; 0:
+    keep).  bf_sn (nbf, nd) = s_k·n; speed, cap (n_mat, nb, nd) pair tables.
     """
     n_b, n_d, n_bf = e_bnd.shape
     for b in nb.prange(n_b):
         ebk = e_bnd[b]
-        new = np.empty(n_bf)
-        # diffuse and interface walls first need the outgoing means of every face
+        out = np.zeros(n_bf)
+        inc = np.zeros(n_bf)
+        # diffuse re-emission and interfaces first need the fluxes of every face
         for bf in range(n_bf):
             kind = bf_kind[bf]
             if kind == DIFFUSE or kind == INTERFACE or kind == PARTIAL or kind == HEAT_FLUX:
-                new[bf] = _outgoing_mean(ebk, bf, weights, bf_sn[bf])
-        for bf in range(n_bf):
-            kind = bf_kind[bf]
-            if kind != DIFFUSE and kind != INTERFACE and kind != HEAT_FLUX:
-                continue
-            val = new[bf]
-            if kind == INTERFACE:
-                p = bf_partner[bf]
-                val = ((1.0 - bf_trans[bf, b]) * new[bf]
-                       + bf_trans[p, b] * vel[bf_mat[p], b] / vel[bf_mat[bf], b] * new[p])
-            elif kind == HEAT_FLUX:
-                val += cap[bf_mat[bf], b] * bf_value[bf]
-            sn = bf_sn[bf]
-            for k in range(n_d):
-                if sn[k] < 0.0:
-                    ebk[k, bf] = val
+                m = bf_mat[bf]
+                out[bf], inc[bf] = _wall_fluxes(ebk, bf, weights, bf_sn[bf], speed[m, b],
+                                                cap[m, b])
         for bf in range(n_bf):
             kind = bf_kind[bf]
             sn = bf_sn[bf]
-            if kind == SPECULAR:
+            m = bf_mat[bf]
+            capk = cap[m, b]
+            if kind == DIFFUSE or kind == INTERFACE or kind == HEAT_FLUX:
+                flux = out[bf]
+                if kind == INTERFACE:
+                    p = bf_partner[bf]
+                    flux = (1.0 - bf_trans[bf, b]) * out[bf] + bf_trans[p, b] * out[p]
+                t = flux / inc[bf] if inc[bf] > 0.0 else 0.0
+                if kind == HEAT_FLUX:
+                    t += bf_value[bf]
                 for k in range(n_d):
                     if sn[k] < 0.0:
-                        ebk[k, bf] = ebk[reflect[bf, k], bf]
-            elif kind == PARTIAL:
-                spec = bf_value[bf]
+                        ebk[k, bf] = capk[k] * t
+            elif kind == SPECULAR or kind == PARTIAL:
+                spec = 1.0 if kind == SPECULAR else bf_value[bf]
+                known = kind == PARTIAL         # a specular wall needs F/G only for empty pairs
                 for k in range(n_d):
                     if sn[k] < 0.0:
-                        ebk[k, bf] = spec * ebk[reflect[bf, k], bf] + (1.0 - spec) * new[bf]
+                        r = reflect[bf, k]
+                        if capk[r] == 0.0 and not known:
+                            out[bf], inc[bf] = _wall_fluxes(ebk, bf, weights, sn, speed[m, b],
+                                                            capk)
+                            known = True
+                        diffuse = capk[k] * out[bf] / inc[bf] if inc[bf] > 0.0 else 0.0
+                        mirror = capk[k] / capk[r] * ebk[r, bf] if capk[r] > 0.0 else diffuse
+                        ebk[k, bf] = spec * mirror + (1.0 - spec) * diffuse
             elif kind == PERIODIC:
                 p = bf_partner[bf]
-                jump = cap[bf_mat[bf], b] * (bf_value[bf] - bf_value[p])
+                jump = bf_value[bf] - bf_value[p]
                 for k in range(n_d):
                     if sn[k] < 0.0:
-                        ebk[k, bf] = ebk[k, p] + jump
+                        ebk[k, bf] = ebk[k, p] + capk[k] * jump

@@ -1,23 +1,29 @@
-"""Phonon material data for the BTE: GiftBTE band tables, ShengBTE and ALAMODE mode data, and
-the binning of phonon modes into bands.
+"""Phonon material data for the BTE: GiftBTE band tables, ShengBTE and ALAMODE mode data,
+direction-resolved mode data (``modes.npz``), the binning of phonon modes into bands, and the
+per-(band, direction) tables the solver runs on.
 
-A material is N_b isotropic bands (see :class:`bte.problem.Material`): group velocity v (m/s),
-relaxation time tau (s), volumetric heat capacity C (J m^-3 K^-1), lattice ratio
-(C/tau)/sum(C/tau) and heat ratio C/sum(C).  :func:`bin_modes` is the single place where phonon
-modes (plain arrays: angular frequency rad/s, |v| m/s, tau s, C J m^-3 K^-1 per mode) become
-bands; the ShengBTE and ALAMODE readers and the ``phonons`` package all go through it.
+A material is either N_b isotropic bands (see :class:`bte.problem.Material`): group velocity v
+(m/s), relaxation time tau (s), volumetric heat capacity C (J m^-3 K^-1), lattice ratio
+(C/tau)/sum(C/tau) and heat ratio C/sum(C); or modes with velocity vectors
+(:class:`bte.problem.ModeMaterial`, anisotropic).  :func:`bin_modes` is the single place where
+phonon modes (plain arrays: angular frequency rad/s, |v| m/s, tau s, C J m^-3 K^-1 per mode)
+become isotropic bands; the ShengBTE and ALAMODE readers and the ``phonons`` package all go
+through it.  :func:`pair_table` turns either kind into per-(band, direction) arrays, the only
+form the solver sees (isotropic bands are the special case of equal values over directions).
 """
 from __future__ import annotations
 
 import re
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import constants
 
-from .problem import BTEInputError, Material
+from .angles import AngularSet, direction_cells
+from .problem import BTEInputError, Material, ModeMaterial
 
 BINNING_METHODS = ("giftbte", "frequency", "mfp")
 RATIO_TOLERANCE = 1e-6        # GiftBTE's tolerance on the sum of the lattice-ratio column
@@ -106,6 +112,55 @@ def read_band_table(path: str | Path, n_bands: int, *, warn: Warn | None = None)
     return band_table_from_text(text, path, 1, n_bands, name=path.stem, warn=warn)
 
 
+def _checked_modes(frequency, velocity, tau, heat_capacity, n_bands: int, method: str,
+                   name: str, source) -> list[np.ndarray]:
+    """The four per-mode arrays as flat float64, after the checks bin_modes and mode_material
+    share (equal lengths, known method, enough modes, finite non-negative values);
+    ``velocity`` may be speeds (n,) or vectors (n, 3)."""
+    arrays = [np.asarray(a, dtype=np.float64) for a in (frequency, velocity, tau, heat_capacity)]
+    arrays = [a.reshape(len(a), -1) if k == 1 and a.ndim else a.ravel()
+              for k, a in enumerate(arrays)]
+    n_modes = len(arrays[0])
+    if any(len(a) != n_modes for a in arrays):
+        raise BTEInputError(f"{name}: frequency, velocity, tau and heat capacity differ in length "
+                            f"({', '.join(str(len(a)) for a in arrays)})", source, None, "modes")
+    if method not in BINNING_METHODS:
+        raise BTEInputError(f"unknown binning method {method!r}; use one of {BINNING_METHODS}",
+                            source, None, "binning")
+    if n_bands < 1 or n_modes < n_bands:
+        raise BTEInputError(f"{name}: cannot make {n_bands} bands from {n_modes} modes "
+                            "(empty bands)", source, None, "BandNumber")
+    _, vel, tau_m, cap = arrays
+    invalid = ~(np.isfinite(vel).all(1) & np.isfinite(tau_m) & np.isfinite(cap)) \
+        | (tau_m < 0) | (cap < 0)
+    if vel.shape[1] == 1:
+        invalid |= vel[:, 0] < 0
+    if invalid.any():
+        i = int(np.argmax(invalid))
+        shown = vel[i, 0] if vel.shape[1] == 1 else vel[i].tolist()
+        raise BTEInputError(f"{name}: mode {i} has v = {shown!r} m/s, tau = {tau_m[i]!r} s, "
+                            f"C = {cap[i]!r} J/m^3K (need finite, non-negative values)",
+                            source, None, "modes")
+    return arrays
+
+
+def band_of_modes(frequency: np.ndarray, mfp: np.ndarray, n_bands: int,
+                  method: str) -> np.ndarray:
+    """0-based band of each mode, for ``n_bands`` bands (see :func:`bin_modes` for the methods);
+    frequency and mfp (m) per mode."""
+    n_modes = len(frequency)
+    if method == "giftbte":
+        order = np.arange(n_modes)
+        bounds = np.arange(n_bands + 1) * (n_modes // n_bands)
+        bounds[-1] = n_modes
+    else:
+        order = np.argsort(frequency if method == "frequency" else mfp, kind="stable")
+        bounds = np.arange(n_bands + 1) * n_modes // n_bands
+    band = np.empty(n_modes, dtype=np.int64)
+    band[order] = np.repeat(np.arange(n_bands), np.diff(bounds))
+    return band
+
+
 def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
               heat_capacity: np.ndarray, n_bands: int, method: str = "giftbte", *,
               name: str = "modes", source: str | Path | None = None) -> Material:
@@ -126,41 +181,13 @@ def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
     heat ratio C_b/sum(C_b).  Raises BTEInputError for invalid modes, more bands than modes, or a
     band without heat capacity, velocity or relaxation time.
     """
-    arrays = [np.asarray(a, dtype=np.float64).ravel()
-              for a in (frequency, velocity, tau, heat_capacity)]
-    n_modes = len(arrays[0])
-    if any(len(a) != n_modes for a in arrays):
-        raise BTEInputError(f"{name}: frequency, velocity, tau and heat capacity differ in length "
-                            f"({', '.join(str(len(a)) for a in arrays)})", source, None, "modes")
-    if method not in BINNING_METHODS:
-        raise BTEInputError(f"unknown binning method {method!r}; use one of {BINNING_METHODS}",
-                            source, None, "binning")
-    if n_bands < 1 or n_modes < n_bands:
-        raise BTEInputError(f"{name}: cannot make {n_bands} bands from {n_modes} modes "
-                            "(empty bands)", source, None, "BandNumber")
-    freq, vel, tau_m, cap = arrays
-    invalid = ~(np.isfinite(vel) & np.isfinite(tau_m) & np.isfinite(cap)) \
-        | (vel < 0) | (tau_m < 0) | (cap < 0)
-    if invalid.any():
-        i = int(np.argmax(invalid))
-        raise BTEInputError(f"{name}: mode {i} has v = {vel[i]!r} m/s, tau = {tau_m[i]!r} s, "
-                            f"C = {cap[i]!r} J/m^3K (need finite, non-negative values)",
-                            source, None, "modes")
-
-    if method == "giftbte":
-        order = np.arange(n_modes)
-        bounds = np.arange(n_bands + 1) * (n_modes // n_bands)
-        bounds[-1] = n_modes
-    else:
-        key = freq if method == "frequency" else vel * tau_m
-        order = np.argsort(key, kind="stable")
-        bounds = np.arange(n_bands + 1) * n_modes // n_bands
-    band_of_mode = np.repeat(np.arange(n_bands), np.diff(bounds))
-    vel, tau_m, cap = vel[order], tau_m[order], cap[order]
-
-    c_band = np.bincount(band_of_mode, cap, n_bands)
-    cv_band = np.bincount(band_of_mode, cap * vel, n_bands)
-    kappa_band = np.bincount(band_of_mode, cap * vel**2 * tau_m, n_bands)
+    freq, vel, tau_m, cap = _checked_modes(frequency, velocity, tau, heat_capacity, n_bands,
+                                           method, name, source)
+    vel = vel[:, 0]
+    band = band_of_modes(freq, vel * tau_m, n_bands, method)
+    c_band = np.bincount(band, cap, n_bands)
+    cv_band = np.bincount(band, cap * vel, n_bands)
+    kappa_band = np.bincount(band, cap * vel**2 * tau_m, n_bands)
     with np.errstate(divide="ignore", invalid="ignore"):
         v_band = cv_band / c_band
         tau_band = kappa_band / (c_band * v_band**2)
@@ -168,7 +195,7 @@ def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
         & (tau_band > 0)
     if not good.all():
         b = int(np.argmin(good))
-        raise BTEInputError(f"{name}: band {b + 1} (modes {bounds[b]}..{bounds[b + 1] - 1} after "
+        raise BTEInputError(f"{name}: band {b + 1} ({np.count_nonzero(band == b)} modes after "
                             f"{method!r} ordering) has C = {c_band[b]:g} J/m^3K, "
                             f"v = {v_band[b]:g} m/s, tau = {tau_band[b]:g} s; every band needs "
                             "positive heat capacity, velocity and relaxation time (use fewer "
@@ -176,6 +203,149 @@ def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
     c_over_tau = c_band / tau_band
     return Material(name=name, velocity=v_band, tau=tau_band, heat_capacity=c_band,
                     lattice_ratio=c_over_tau / c_over_tau.sum(), heat_ratio=c_band / c_band.sum())
+
+
+def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
+                  heat_capacity: np.ndarray, n_bands: int, method: str = "frequency", *,
+                  band: np.ndarray | None = None, name: str = "modes",
+                  source: str | Path | None = None) -> ModeMaterial:
+    """Anisotropic material from modes with group-velocity vectors.
+
+    Per mode: frequency (angular, rad/s), velocity (n, 3) m/s in the mesh axes, tau (s),
+    heat_capacity (J m^-3 K^-1, q-point weight included).  Modes with tau = 0 are dropped (the
+    modes phono3py leaves out, acoustic at Γ); they carry no heat.  Bands: ``band`` (0-based per
+    mode) if given, else ``n_bands`` bands by :func:`band_of_modes` with ``method``
+    ("frequency" or "mfp"; "giftbte" chunks in file order).  Raises BTEInputError for invalid
+    modes or a band without heat capacity.
+    """
+    freq, vel, tau_m, cap = _checked_modes(frequency, velocity, tau, heat_capacity, n_bands,
+                                           method, name, source)
+    if vel.shape[1] != 3:
+        raise BTEInputError(f"{name}: velocity must be (n, 3) vectors, got {vel.shape[1]} "
+                            "components per mode", source, None, "velocity")
+    if band is None:
+        band = band_of_modes(freq, np.linalg.norm(vel, axis=1) * tau_m, n_bands, method)
+    band = np.asarray(band, dtype=np.int64).ravel()
+    if band.shape != freq.shape or band.min(initial=0) < 0 or band.max(initial=0) >= n_bands:
+        raise BTEInputError(f"{name}: band must give a band in 0..{n_bands - 1} for each of the "
+                            f"{len(freq)} modes", source, None, "band")
+    keep = tau_m > 0
+    c_band = np.bincount(band[keep], cap[keep], n_bands)
+    if not (c_band > 0).all():
+        b = int(np.argmin(c_band > 0))
+        raise BTEInputError(f"{name}: band {b + 1} has no heat capacity (modes with tau > 0 "
+                            "and C > 0); use fewer bands", source, None, "BandNumber")
+    return ModeMaterial(name=name, frequency=freq[keep], velocity=vel[keep], tau=tau_m[keep],
+                        heat_capacity=cap[keep], band=band[keep],
+                        source="" if source is None else str(source))
+
+
+MODE_DATA_FIELDS = ("frequency", "velocity", "heat_capacity", "tau", "weight")
+
+
+def read_mode_data(path: str | Path, n_bands: int, method: str = "frequency") -> ModeMaterial:
+    """Anisotropic material from a ``modes.npz`` as ``phonons.write_mode_data`` writes it.
+
+    Fields (one row per mode): frequency THz (ordinary), velocity (n, 3) m/s Cartesian,
+    heat_capacity J m^-3 K^-1 per mesh q-point, tau s, weight (mesh q-points the row stands
+    for); the mode heat capacity is weight * heat_capacity.  Bands and checks as in
+    :func:`mode_material`.  Raises BTEInputError naming the file and the field at fault.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BTEInputError("mode data file not found", path, None, "MODES")
+    try:
+        data = dict(np.load(path, allow_pickle=False))
+    except (OSError, ValueError) as exc:
+        raise BTEInputError(f"cannot read as a .npz mode file: {exc}", path, None,
+                            "MODES") from None
+    for key in MODE_DATA_FIELDS:
+        if key not in data:
+            raise BTEInputError(f"missing field (the file has {sorted(data)}; phonons."
+                                "write_mode_data writes frequency THz, velocity m/s, "
+                                "heat_capacity J/m^3K, tau s, weight)", path, None, key)
+        if not np.issubdtype(data[key].dtype, np.number):
+            raise BTEInputError(f"not numeric (dtype {data[key].dtype})", path, None, key)
+    n = len(data["frequency"])
+    for key in MODE_DATA_FIELDS:
+        shape = (n, 3) if key == "velocity" else (n,)
+        if data[key].shape != shape:
+            raise BTEInputError(f"shape {data[key].shape}, expected {shape} (n = {n} modes from "
+                                "frequency)", path, None, key)
+    weight = data["weight"].astype(np.float64)
+    if not (np.isfinite(weight) & (weight >= 0)).all():
+        i = int(np.argmin(np.isfinite(weight) & (weight >= 0)))
+        raise BTEInputError(f"mode {i} has weight {weight[i]!r} (need finite, >= 0)", path,
+                            None, "weight")
+    binning = "frequency" if method == "giftbte" else method
+    return mode_material(2.0 * np.pi * 1e12 * data["frequency"], data["velocity"], data["tau"],
+                         weight * data["heat_capacity"], n_bands, binning, name=path.stem,
+                         source=path)
+
+
+@dataclass
+class PairTable:
+    """One material's transport data per (band b, direction k) pair, (n_bands, n_dir) each.
+
+    The velocity of pair (b, k) is speed[b, k] s_k (m/s); cap[b, k] (J m^-3 K^-1) is its heat
+    capacity per unit angular weight, C_bk / w_k, so the solver's intensities keep GiftBTE's
+    normalisation (equilibrium e = cap T, band energy Σ_k w_k e); tau (s); heat[b, k]: share of
+    a volumetric heat source per unit weight (Σ_bk w_k heat = 1); lattice[b, k] (m^3 K J^-1):
+    weight of w_k e_bk in the energy-conserving lattice temperature T = Σ_bk w_k lattice e;
+    band_capacity (n_bands,) J m^-3 K^-1 = Σ_k w_k cap.  A pair without modes has cap = speed
+    = heat = lattice = 0 (and a finite tau, so the kernels need no special case).
+    """
+
+    cap: np.ndarray
+    speed: np.ndarray
+    tau: np.ndarray
+    heat: np.ndarray
+    lattice: np.ndarray
+    band_capacity: np.ndarray
+
+
+def pair_table(material: Material | ModeMaterial, angles: AngularSet) -> PairTable:
+    """Per-(band, direction) data of ``material`` on the direction set ``angles``.
+
+    Isotropic bands: every direction of band b gets the band's C_b, |v_b|, tau_b, heat ratio
+    and lattice ratio / C_b (GiftBTE's model).  Modes: each mode is given to the solid-angle
+    cell(s) holding its group velocity (bte.angles.direction_cells) in its band; per pair
+    C = Σ C_m, speed = Σ C_m |v_m| / C, tau = Σ C_m |v_m|² tau_m / (C speed²) (the pair keeps
+    its modes' share of trace κ, as bin_modes does per band; pairs of zero-velocity modes take
+    the C-weighted mean tau), heat share C / ΣC and lattice weight (1/tau) / Σ(C/tau).  Each
+    mode thus stands for its whole cell, with the cell's quadrature direction: a mode moving
+    parallel to a wall is suppressed like the cell around it, not left unscattered.
+    """
+    nd, w = angles.n_dir, angles.weights
+    if isinstance(material, Material):
+        c = material.heat_capacity
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lattice = np.where(c > 0, material.lattice_ratio / c, 0.0)
+
+        def spread(x: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(np.repeat(np.asarray(x, dtype=np.float64)[:, None], nd, 1))
+        return PairTable(spread(c), spread(material.velocity), spread(material.tau),
+                         spread(material.heat_ratio), spread(lattice), c.astype(np.float64))
+    nb = material.n_bands
+    cells = direction_cells(angles, material.velocity).tocoo()
+    key = material.band[cells.row] * nd + cells.col
+    speed = np.linalg.norm(material.velocity, axis=1)
+
+    def pair_sum(per_mode: np.ndarray) -> np.ndarray:
+        return np.bincount(key, cells.data * per_mode[cells.row], nb * nd).reshape(nb, nd)
+    cap = material.heat_capacity
+    c = pair_sum(cap)
+    cv, cv2tau, ctau = (pair_sum(cap * speed), pair_sum(cap * speed**2 * material.tau),
+                        pair_sum(cap * material.tau))
+    full = c > 0
+    mean_speed = np.divide(cv, c, out=np.zeros_like(c), where=full)
+    tau = np.full_like(c, material.tau.max())
+    moving = full & (cv2tau > 0)
+    tau[moving] = cv2tau[moving] / (c[moving] * mean_speed[moving] ** 2)
+    tau[full & ~moving] = ctau[full & ~moving] / c[full & ~moving]
+    rate = np.where(full, 1.0 / tau, 0.0)
+    return PairTable(cap=c / w, speed=mean_speed, tau=tau, heat=c / c.sum() / w,
+                     lattice=rate / (c * rate).sum(), band_capacity=c.sum(1))
 
 
 def _load_columns(path: Path, min_columns: int, what: str) -> np.ndarray:

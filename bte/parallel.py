@@ -1,5 +1,6 @@
-"""MPI scale-out of the steady solver: the (band, direction) pairs are dealt round-robin over
-the ranks (pair t = b·n_dir + k goes to rank t mod size, so any rank count works), every rank
+"""MPI scale-out of the steady solver: the (band, direction) pairs that hold modes are dealt
+round-robin over the ranks (the i-th such pair goes to rank i mod size, so any rank count
+works; with isotropic bands every pair t = b·n_dir + k holds modes), every rank
 holds the whole mesh, and one Allreduce per iteration sums the partial moments and the
 outgoing boundary values.  Everything after that reduction (boundary update, synthetic
 correction) is the same on every rank.
@@ -50,7 +51,8 @@ def rank() -> int:
 class Partition:
     """This rank's share of the (band, direction) pairs.
 
-    active: (n_bands·n_dir,) bool, or None when serial (every pair is swept here).
+    active: (n_bands·n_dir,) bool, or None when serial and every pair holds modes (every pair
+    is swept here).
     """
 
     comm: object | None
@@ -59,12 +61,19 @@ class Partition:
     n_dir: int
 
     @classmethod
-    def for_pairs(cls, n_bands: int, n_dir: int) -> "Partition":
+    def for_pairs(cls, n_bands: int, n_dir: int,
+                  present: np.ndarray | None = None) -> "Partition":
+        """Deal the pairs round-robin over the ranks; present (n_bands, n_dir) bool marks the
+        pairs that hold modes in some material (default all): the others stay zero and are
+        never swept."""
         comm = _world()
+        present = (np.ones(n_bands * n_dir, dtype=bool) if present is None
+                   else np.asarray(present, dtype=bool).ravel())
         if comm is None:
-            return cls(None, None, n_bands, n_dir)
-        pairs = np.arange(n_bands * n_dir)
-        return cls(comm, pairs % comm.Get_size() == comm.Get_rank(), n_bands, n_dir)
+            return cls(None, None if present.all() else present, n_bands, n_dir)
+        active = np.zeros(n_bands * n_dir, dtype=bool)
+        active[np.flatnonzero(present)[comm.Get_rank()::comm.Get_size()]] = True
+        return cls(comm, active, n_bands, n_dir)
 
     @property
     def size(self) -> int:

@@ -84,6 +84,41 @@ class Material:
 
 
 @dataclass
+class ModeMaterial:
+    """One material as phonon modes with group-velocity vectors (anisotropic input).
+
+    Per mode: frequency (n,) rad/s (angular); velocity (n, 3) m/s, Cartesian in the mesh's x,
+    y, z axes; tau (n,) s; heat_capacity (n,) J m^-3 K^-1, the mode's share of the volumetric
+    heat capacity (q-point weight included, so Σ C v_a v_b τ is the bulk κ_ab); band (n,)
+    0-based band of each mode.  The solver integrates the modes over the solid-angle cells
+    of the direction set (bte.materials.pair_table).  Build it with
+    bte.materials.mode_material (validated, bands by frequency or MFP) or read_mode_data.
+    source: the file the modes came from, for messages.
+    """
+
+    name: str
+    frequency: np.ndarray
+    velocity: np.ndarray
+    tau: np.ndarray
+    heat_capacity: np.ndarray
+    band: np.ndarray
+    source: str = ""
+
+    @property
+    def n_bands(self) -> int:
+        return int(self.band.max()) + 1
+
+    def kappa_tensor(self) -> np.ndarray:
+        """Bulk κ_ab = Σ_modes C v_a v_b τ, (3, 3) W m^-1 K^-1."""
+        w = self.heat_capacity * self.tau
+        return np.einsum("n,na,nb->ab", w, self.velocity, self.velocity)
+
+    def kappa_bulk(self, dimension: int = 3) -> float:
+        """trace(κ)/dimension = Σ C |v|² τ / dimension, W m^-1 K^-1."""
+        return float(np.trace(self.kappa_tensor()) / dimension)
+
+
+@dataclass
 class BoundaryCondition:
     """One entry of the BC file.
 
@@ -183,6 +218,8 @@ class Problem:
     """Everything a steady (or transient) run needs, as read from a GiftBTE input folder.
 
     root: the run directory (paths inside the inputs are relative to it).
+    materials: isotropic bands (Material) or modes (ModeMaterial), all with the same number of
+    bands.
     region_material: 0-based material index per geometry region.
     material_dimension: 3 (bulk, 4π angular space) or 2 (2D material, in-plane directions).
     angle_method: 2 Gauss–Legendre, 1 uniform (CADOM); ntheta, nphi as in PHONON.
@@ -195,7 +232,7 @@ class Problem:
     geometry_dimension: int
     mesh: Mesh
     geometry: Geometry
-    materials: list[Material]
+    materials: list[Material | ModeMaterial]
     region_material: np.ndarray
     material_dimension: int
     angle_method: int

@@ -18,8 +18,9 @@ from .angles import AngularSet, angular_set, specular_map
 from .checkpoint import fingerprint, load_state, save_state
 from .diffusion import build_diffusion
 from .geometry import least_squares_gradient, sweep_orders
+from .materials import pair_table
 from .parallel import Partition
-from .problem import Problem, SolverDivergedError
+from .problem import BTEInputError, Problem, SolverDivergedError
 from .result import Result
 
 Callback = Callable[[int, float, float], None]
@@ -27,15 +28,20 @@ Callback = Callable[[int, float, float], None]
 
 @dataclass
 class _Setup:
-    """Arrays shared by every iteration (built once)."""
+    """Arrays shared by every iteration (built once).
+
+    Pair tables (n_mat, nb, nd) stacked from bte.materials.PairTable: speed, tau, cap, heat,
+    lattice; band_capacity (n_mat, nb).
+    """
 
     angles: AngularSet
     cell_mat: np.ndarray
-    vel: np.ndarray
+    speed: np.ndarray
     tau: np.ndarray
     cap: np.ndarray
-    lattice_ratio: np.ndarray
-    heat_ratio: np.ndarray
+    heat: np.ndarray
+    lattice: np.ndarray
+    band_capacity: np.ndarray
     face_an: np.ndarray
     order: np.ndarray
     n_cycle_cells: np.ndarray
@@ -49,20 +55,30 @@ class _Setup:
     reflect: np.ndarray
 
 
-def _material_tables(problem: Problem):
-    mats = problem.materials
-    def stack(attr):
-        return np.ascontiguousarray(np.stack([getattr(m, attr) for m in mats]), dtype=np.float64)
-    return (stack("velocity"), stack("tau"), stack("heat_capacity"), stack("lattice_ratio"),
-            stack("heat_ratio"))
+def problem_angles(problem: Problem) -> AngularSet:
+    """The direction set of ``problem`` (MaterialDimension, Angle_method, Ntheta, Nphi)."""
+    return angular_set(problem.material_dimension, problem.angle_method, problem.ntheta,
+                       problem.nphi)
+
+
+def pair_tables(problem: Problem, angles: AngularSet) -> dict[str, np.ndarray]:
+    """Every material's bte.materials.PairTable on ``angles``, stacked over materials:
+    speed, tau, cap, heat, lattice (n_mat, nb, nd) and band_capacity (n_mat, nb)."""
+    tables = [pair_table(m, angles) for m in problem.materials]
+    n_bands = {t.cap.shape[0] for t in tables}
+    if len(n_bands) > 1:
+        raise BTEInputError(f"the materials have different band counts {sorted(n_bands)}",
+                            problem.root / "input" / "PHONON", None, "BandNumber")
+    return {name: np.ascontiguousarray(np.stack([getattr(t, name) for t in tables]),
+                                       dtype=np.float64)
+            for name in ("speed", "tau", "cap", "heat", "lattice", "band_capacity")}
 
 
 def _setup(problem: Problem) -> _Setup:
     g = problem.geometry
-    angles = angular_set(problem.material_dimension, problem.angle_method, problem.ntheta,
-                         problem.nphi)
+    angles = problem_angles(problem)
     cell_mat = np.ascontiguousarray(problem.cell_material, dtype=np.int64)
-    vel, tau, cap, lr, hr = _material_tables(problem)
+    t = pair_tables(problem, angles)
     owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
     face_an = g.face_normal * (g.face_area / g.volume[owner])[:, None]
     order, n_cycle = sweep_orders(g, angles.directions)
@@ -91,18 +107,28 @@ def _setup(problem: Problem) -> _Setup:
     if spec.any():
         reflect[spec] = specular_map(angles.directions, g.bface_normal[spec])
     # heat-flux walls: the prescribed inward flux q (W m^-2) is carried by a diffuse emission
-    # C_b ΔT on top of the diffuse reflection, ΔT = q / Σ_b C_b v_b Σ_{k in} w_k |s_k·n|
+    # cap ΔT on top of the diffuse reflection, ΔT = q / Σ_bk w_k v_bk cap_bk |s_k·n|_in
     bf_flux = np.where(bf_kind == kernels.HEAT_FLUX, bf_value, 0.0)
     flux_walls = bf_kind == kernels.HEAT_FLUX
     if flux_walls.any():
-        inward = np.where(bf_sn[flux_walls] < 0, -bf_sn[flux_walls], 0.0) @ angles.weights
-        bf_value[flux_walls] /= (cap * vel).sum(1)[bf_mat[flux_walls]] * inward
-    return _Setup(angles, cell_mat, vel, tau, cap, lr, hr, np.ascontiguousarray(face_an),
-                  order, n_cycle, grad, bf_kind, bf_value, bf_flux, bf_mat, bf_trans, bf_sn,
-                  reflect)
+        inward = np.where(bf_sn[flux_walls] < 0, -bf_sn[flux_walls], 0.0) * angles.weights
+        cv = (t["cap"] * t["speed"]).sum(1)[bf_mat[flux_walls]]             # (f, nd)
+        bf_value[flux_walls] /= (cv * inward).sum(1)
+    return _Setup(angles, cell_mat, t["speed"], t["tau"], t["cap"], t["heat"], t["lattice"],
+                  t["band_capacity"], np.ascontiguousarray(face_an), order, n_cycle, grad,
+                  bf_kind, bf_value, bf_flux, bf_mat, bf_trans, bf_sn, reflect)
 
 
-def _initial_state(s: _Setup, g, n_bands: int, temp: np.ndarray):
+def _per_pair(cap: np.ndarray, material: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(nb, nd, n) array cap[material[i], b, k] · values[i], built band by band (no temporary
+    of the full size)."""
+    out = np.empty((cap.shape[1], cap.shape[2], len(material)))
+    for b in range(cap.shape[1]):
+        np.multiply(cap[:, b, :].T[:, material], values, out=out[b])
+    return out
+
+
+def _initial_state(s: _Setup, g, temp: np.ndarray):
     """(level, temp − level, e, e_bnd) of a run starting from ``temp`` (K per cell).
 
     The linear BTE is invariant under a uniform temperature shift: runs iterate on deviations
@@ -116,16 +142,12 @@ def _initial_state(s: _Setup, g, n_bands: int, temp: np.ndarray):
     temp = temp - level
     walls = s.bf_kind == kernels.THERMALIZING
     s.bf_value = np.where(walls, s.bf_value - level, s.bf_value)
-    n_dir, n_cells = s.angles.n_dir, g.n_cells
-    e = np.ascontiguousarray(np.broadcast_to((s.cap[s.cell_mat] * temp[:, None]).T[:, None, :],
-                                             (n_bands, n_dir, n_cells)))
+    e = _per_pair(s.cap, s.cell_mat, temp)
     t_face = np.where(walls, s.bf_value, temp[g.bface_cell])
     per = s.bf_kind == kernels.PERIODIC
     partner = g.bface_partner[per]
     t_face[per] = temp[g.bface_cell[partner]] + s.bf_value[per] - s.bf_value[partner]
-    e_bnd = np.ascontiguousarray(np.broadcast_to(
-        (s.cap[s.bf_mat] * t_face[:, None]).T[:, None, :], (n_bands, n_dir, g.n_bfaces)))
-    return level, temp, e, e_bnd
+    return level, temp, e, _per_pair(s.cap, s.bf_mat, t_face)
 
 
 def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
@@ -211,16 +233,19 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
 
     s = _setup(problem)
     g = problem.geometry
-    nb_, nd, nc = problem.n_bands, s.angles.n_dir, g.n_cells
+    nb_, nd, nc = s.cap.shape[1], s.angles.n_dir, g.n_cells
     dim = problem.material_dimension
-    kappa_mat = np.array([m.kappa_bulk(dim) for m in problem.materials])
+    w = s.angles.weights
+    # scalar bulk κ (trace/dim) of each material's pair table, for the diffusion operator
+    kappa_mat = ((s.cap * s.speed**2 * s.tau) @ w).sum(1) / dim
     # Marshak conductance of thermalizing walls and interface conductance, per boundary face
-    cv = (s.cap * s.vel)[s.bf_mat]                                     # (nbf, nb)
+    band_cv = (s.cap * s.speed) @ w                                    # (n_mat, nb) Σ_k w C v
+    cv = band_cv[s.bf_mat]                                             # (nbf, nb)
     wall_h = cv.sum(1) * (0.5 if dim == 3 else 2 / np.pi)
     iface_g = (cv * s.bf_trans).sum(1) * (0.25 if dim == 3 else 1 / np.pi)
     linked = s.bf_kind == kernels.INTERFACE
     iface_g[linked] = 0.5 * (iface_g[linked] + iface_g[g.bface_partner[linked]])
-    upwind_h = (s.cap * s.vel).sum(1)[s.cell_mat] * (0.25 if dim == 3 else 1 / np.pi)
+    upwind_h = band_cv.sum(1)[s.cell_mat] * (0.25 if dim == 3 else 1 / np.pi)
     diff = build_diffusion(g, kappa_mat[s.cell_mat], upwind_h, s.bf_kind, s.bf_value, wall_h,
                            iface_g, s.bf_flux)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
@@ -236,13 +261,13 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
         fourier = build_diffusion(g, kappa_mat[s.cell_mat], np.zeros(nc), s.bf_kind, s.bf_value,
                                   np.full(g.n_bfaces, np.inf), iface_g, s.bf_flux)
         fourier = fourier.solve(heat, boundary=True)
-    level, temp, e, e_bnd = _initial_state(s, g, nb_, temp)
+    level, temp, e, e_bnd = _initial_state(s, g, temp)
 
     t_lat = np.empty(nc)
     t_en = np.empty(nc)
     t_band = np.empty((nb_, nc))
     flux = np.empty((nc, 3))
-    g_cell = (s.cap / s.tau)[s.cell_mat].sum(1)                       # Σ_b C_b/τ_b per cell
+    g_cell = ((s.cap / s.tau) @ w).sum(1)[s.cell_mat]                  # Σ_bk w C/τ per cell
     t_prev = temp.copy()
     t_level = np.average(temp, weights=g.volume)
     # a field whose spread grows far beyond that of the Fourier start is running away, even
@@ -254,21 +279,23 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     rising = 0
     it = 0
     g_off, g_nbr, g_w = s.grad
-    inflow_lagged = ((s.bf_sn < 0) & (s.bf_kind != kernels.THERMALIZING)[:, None]).T[None]
+    # cap of the lagged inflows (incoming, not thermalizing), (nb, nd, nbf): the synthetic
+    # correction δT adds cap δT there
+    inflow_cap = _per_pair(s.cap, s.bf_mat, np.ones(g.n_bfaces))
+    inflow_cap *= ((s.bf_sn < 0) & (s.bf_kind != kernels.THERMALIZING)[:, None]).T
     # the cell whose correction the lagged inflow of a boundary face carries: the partner's
     # cell across a periodic pair (that is where the inflow comes from), else its own
     inflow_cell = np.where(s.bf_kind == kernels.PERIODIC,
                            g.bface_cell[np.maximum(g.bface_partner, 0)], g.bface_cell)
-    part = Partition.for_pairs(nb_, nd)
+    part = Partition.for_pairs(nb_, nd, (s.cap > 0).any(0))
     outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
     if checkpoint is not None and part.size > 1:    # each rank keeps its own share of e
         checkpoint = Path(checkpoint).with_suffix(f".rank{part.comm.Get_rank()}.npz")
     key = ""
     first = 1
     if checkpoint is not None:
-        key = fingerprint(nc, nb_, nd, int(synthetic), order, s.vel, s.tau, s.cap,
-                          s.lattice_ratio, s.heat_ratio, s.bf_kind, s.bf_value, s.bf_trans,
-                          heat, g.volume)
+        key = fingerprint(nc, nb_, nd, int(synthetic), order, s.speed, s.tau, s.cap,
+                          s.lattice, s.heat, s.bf_kind, s.bf_value, s.bf_trans, heat, g.volume)
         state = load_state(checkpoint, key)
         if state is not None:
             e[...], e_bnd[...], temp = state["e"], state["e_bnd"], state["temp"]
@@ -278,22 +305,21 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
             it = first - 1
             max_iter = max(max_iter, first)    # a resumed run does at least one iteration
     for it in range(first, max_iter + 1):
-        kernels.sweep(e, e_bnd, temp, heat, s.cell_mat, s.vel, s.tau, s.cap, s.heat_ratio,
+        kernels.sweep(e, e_bnd, temp, heat, s.cell_mat, s.speed, s.tau, s.cap, s.heat,
                       s.angles.directions, g.face_offsets, g.face_neighbor, s.face_an,
                       g.face_center, g.centroid, s.order, g_off, g_nbr, g_w, second, limit,
                       g.bface_cell, g.bface_normal, g.bface_center, 0.0, None, part.active)
-        kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.vel, s.cap,
-                        s.lattice_ratio, t_lat, t_en, t_band, flux, part.active)
+        kernels.moments(e, w, s.angles.directions, s.cell_mat, s.speed, s.band_capacity,
+                        s.lattice, t_lat, t_en, t_band, flux, part.active)
         part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)      # MPI: the one reduction
         kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
-                                  s.bf_trans, s.reflect, s.bf_sn, s.angles.weights, s.vel,
-                                  s.cap)
+                                  s.bf_trans, s.reflect, s.bf_sn, w, s.speed, s.cap)
         delta = diff.solve(g_cell * (t_lat - temp), boundary=False) if synthetic else 0 * t_lat
         if diff.singular:   # closed domain: the level is fixed by energy conservation
             delta += t_level - np.average(t_lat + delta, weights=g.volume)
         temp = t_lat + delta
         # the reflected/periodic inflow carries the correction too, else the walls undo it
-        e_bnd += (s.cap[s.bf_mat] * delta[inflow_cell][:, None]).T[:, None, :] * inflow_lagged
+        e_bnd += inflow_cap * delta[inflow_cell]
         err_t, err_q = _errors(t_lat, t_prev, flux, q_prev, level)
         history.append((err_t, err_q))
         if callback is not None:

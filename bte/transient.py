@@ -41,7 +41,7 @@ from .checkpoint import fingerprint, load_state, save_state
 from .parallel import Partition
 from .problem import BTEInputError, Problem, SolverDivergedError
 from .result import Result
-from .solver import _errors, _initial_state, _setup
+from .solver import _errors, _initial_state, _setup, pair_tables, problem_angles
 
 #: callback(step, t [s], err_T, err_q) after every time step
 TransientCallback = Callable[[int, float, float, float], None]
@@ -86,43 +86,41 @@ def explicit_stability(problem: Problem, time_step: float, n_steps: int,
                        order: str = "2") -> dict:
     """Stability numbers of the forward-Euler scheme on ``problem`` at Δt = time_step (s).
 
-    dt_limit (s): the positivity limit 1/max_{c,b,k}(1/τ_b + v_b Σ_out (s_k·n)A/V); beyond it
+    dt_limit (s): the positivity limit 1/max_{c,b,k}(1/τ_bk + v_bk Σ_out (s_k·n)A/V); beyond it
     the scheme is unstable at any order.  cfl: v Δt Σ_out (s·n)A/V (max).  growth: at second
     order, the estimated amplification of round-off over n_steps from the von Neumann factor
-    max_θ |1 − Δt/τ_b − c_b (1 − e^{−iθ})(1 + i sin θ / 2)| of the 1D reconstruction
+    max_θ |1 − Δt/τ_bk − c_bk (1 − e^{−iθ})(1 + i sin θ / 2)| of the 1D reconstruction
     (1.0 at first order, where Δt ≤ dt_limit is sufficient)."""
-    rate_out, tau, vel, cell_mat = _outflow_rates(problem)
-    out = vel[cell_mat] * rate_out[:, None]                  # (nc, nb) 1/s
-    total = out + 1.0 / tau[cell_mat]
-    dt_limit = 1.0 / float(total.max())
+    out, tau = _outflow_rates(problem)
+    dt_limit = 1.0 / float((out + 1.0 / tau).max())
     cfl = time_step * float(out.max())
     growth = 1.0
     if order.startswith("2"):
         theta = np.linspace(0.0, np.pi, 721)
         symbol = (1 - np.exp(-1j * theta)) * (1 + 0.5j * np.sin(theta))
-        c_band = time_step * out.max(axis=0)                 # (nb,)
-        tau_band = tau[cell_mat].max(axis=0)
-        factor = np.abs(1 - time_step / tau_band[:, None] - c_band[:, None] * symbol).max()
+        c_pair = time_step * out.max(axis=0).ravel()         # (nb·nd,) over materials
+        tau_pair = tau.max(axis=0).ravel()
+        factor = np.abs(1 - time_step / tau_pair[:, None] - c_pair[:, None] * symbol).max()
         growth = float(np.exp(min(n_steps * np.log(max(factor, 1e-300)), 700.0)))
     return dict(dt_limit=dt_limit, cfl=cfl, dt_over_tau=time_step / float(tau.min()),
                 growth=growth)
 
 
-def _outflow_rates(problem: Problem):
-    """Per cell the largest Σ_out (s_k·n)A/V over the directions (1/m), and the band tables."""
-    from .angles import angular_set
+def _outflow_rates(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """(out, tau), (n_mat, nb, nd) each: the largest outflow rate v_bk Σ_out (s_k·n)A/V (1/s)
+    over the cells of each material, and the relaxation times (s) of the pair tables."""
     g = problem.geometry
-    angles = angular_set(problem.material_dimension, problem.angle_method, problem.ntheta,
-                         problem.nphi)
+    angles = problem_angles(problem)
     owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
     face_an = g.face_normal * (g.face_area / g.volume[owner])[:, None]
     per_face = np.clip(face_an @ angles.directions.T, 0.0, None)          # (nf, nd)
     rate_out = np.zeros((g.n_cells, angles.n_dir))
     np.add.at(rate_out, owner, per_face)
-    mats = problem.materials
-    tau = np.stack([m.tau for m in mats])
-    vel = np.stack([m.velocity for m in mats])
-    return rate_out.max(axis=1), tau, vel, np.asarray(problem.cell_material)
+    tables = pair_tables(problem, angles)
+    cell_mat = np.asarray(problem.cell_material)
+    rate = np.stack([rate_out[cell_mat == m].max(axis=0, initial=0.0)
+                     for m in range(len(problem.materials))])             # (n_mat, nd)
+    return tables["speed"] * rate[:, None, :], tables["tau"]
 
 
 def tdtr_envelope(t0: float, dt: float, pulse_time: float, repetition_mhz: float,
@@ -236,29 +234,29 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
 
     s = _setup(problem)
     g = problem.geometry
-    nb_, nd, nc = problem.n_bands, s.angles.n_dir, g.n_cells
+    nb_, nd, nc = s.cap.shape[1], s.angles.n_dir, g.n_cells
     if problem.initial_temperature is not None:
         temp = np.array(problem.initial_temperature, dtype=np.float64)
     else:
         temp = np.full(nc, ctl.t_ref)
-    level, temp, e, e_bnd = _initial_state(s, g, nb_, temp)
+    level, temp, e, e_bnd = _initial_state(s, g, temp)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
     g_off, g_nbr, g_w = s.grad
 
-    part = Partition.for_pairs(nb_, nd)
+    part = Partition.for_pairs(nb_, nd, (s.cap > 0).any(0))
     outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
 
     def step_explicit(temp_old, heat_now, step_dt=dt):
-        kernels.explicit_step(e, e_bnd, temp_old, heat_now, step_dt, s.cell_mat, s.vel, s.tau,
-                              s.cap, s.heat_ratio, s.angles.directions, g.face_offsets,
+        kernels.explicit_step(e, e_bnd, temp_old, heat_now, step_dt, s.cell_mat, s.speed,
+                              s.tau, s.cap, s.heat, s.angles.directions, g.face_offsets,
                               g.face_neighbor, s.face_an, g.face_center, g.centroid,
                               g_off, g_nbr, g_w, second, limit, g.bface_cell,
                               g.bface_normal, g.bface_center, part.active)
 
     def boundaries():
         kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
-                                  s.bf_trans, s.reflect, s.bf_sn, s.angles.weights, s.vel,
-                                  s.cap)
+                                  s.bf_trans, s.reflect, s.bf_sn, s.angles.weights,
+                                  s.speed, s.cap)
 
     t_lat, t_en = np.empty(nc), np.empty(nc)
     t_band, flux = np.empty((nb_, nc)), np.empty((nc, 3))
@@ -266,8 +264,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     def moments():
         """Moments of e, and (under MPI) the one reduction that also gathers e_bnd's outgoing
         values; call it before boundaries()."""
-        kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.vel, s.cap,
-                        s.lattice_ratio, t_lat, t_en, t_band, flux, part.active)
+        kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.speed,
+                        s.band_capacity, s.lattice, t_lat, t_en, t_band, flux, part.active)
         part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)
 
     # outgoing boundary values of the initial level, then the incoming ones from them
@@ -300,7 +298,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     if checkpoint is not None:
         if part.size > 1:     # each rank keeps its own share of e
             checkpoint = Path(checkpoint).with_suffix(f".rank{part.comm.Get_rank()}.npz")
-        key = fingerprint(nc, nb_, nd, scheme, order, dt, n_steps, s.vel, s.tau, s.cap,
+        key = fingerprint(nc, nb_, nd, scheme, order, dt, n_steps, s.speed, s.tau, s.cap,
                           s.bf_kind, s.bf_value, heat, temp, g.volume)
         state = load_state(checkpoint, key)
         if state is not None:
@@ -330,8 +328,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
         else:
             e_old = e.copy()
             for inner in range(1, max_inner + 1):
-                kernels.sweep(e, e_bnd, temp, heat_now, s.cell_mat, s.vel, s.tau, s.cap,
-                              s.heat_ratio, s.angles.directions, g.face_offsets,
+                kernels.sweep(e, e_bnd, temp, heat_now, s.cell_mat, s.speed, s.tau, s.cap,
+                              s.heat, s.angles.directions, g.face_offsets,
                               g.face_neighbor, s.face_an, g.face_center, g.centroid, s.order,
                               g_off, g_nbr, g_w, second, limit, g.bface_cell, g.bface_normal,
                               g.bface_center, 1.0 / dt, e_old, part.active)

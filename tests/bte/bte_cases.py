@@ -12,11 +12,14 @@
   mesh units (usually [0, 1]) and scaled by ScaleX/Y/Z.
 * ``write_bc(path, entries)``: a BC file.
 * ``make_case(...)``: all of the above in one call; the ``case_factory`` fixture binds tmp_path.
+* ``mpirun_bte(n, run_dir, out, *options)``: ``mts bte run`` under ``mpirun -n n``.
 """
 from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -352,3 +355,12 @@ def make_case(root: Path, src, name: str, *, control: dict | None = None,
         for kw, val in (values or {}).items():
             set_keyword(inp / fname, kw, val)
     return run
+
+
+def mpirun_bte(n: int, run_dir: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
+    """``mpirun -n n mts bte run run_dir -o out -q options...`` (oversubscribed, root allowed);
+    needs mpirun on the PATH."""
+    cmd = [shutil.which("mpirun"), "-n", str(n), "--oversubscribe", "--allow-run-as-root",
+           sys.executable, "-m", "workflows.cli", "bte", "run", str(run_dir), "-o", str(out),
+           "-q", *options]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)

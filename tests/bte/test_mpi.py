@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import bte
+from bte_cases import mpirun_bte
 
 pytest.importorskip("mpi4py")
 MPIRUN = shutil.which("mpirun")
@@ -17,11 +16,7 @@ pytestmark = [pytest.mark.skipif(MPIRUN is None, reason="no mpirun on this machi
               pytest.mark.slow]
 
 
-def _mpirun(n: int, run_dir, out) -> subprocess.CompletedProcess:
-    cmd = [MPIRUN, "-n", str(n), "--oversubscribe", "--allow-run-as-root",
-           sys.executable, "-m", "workflows.cli", "bte", "run", str(run_dir), "-o", str(out),
-           "-q", "--max-iter", "15", "--residual-temp", "1e-30", "--residual-flux", "1e-30"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+FIFTEEN_ITERATIONS = ("--max-iter", "15", "--residual-temp", "1e-30", "--residual-flux", "1e-30")
 
 
 def test_ranks_reproduce_the_serial_run(case_factory, tmp_path):
@@ -32,7 +27,7 @@ def test_ranks_reproduce_the_serial_run(case_factory, tmp_path):
     problem = bte.read_input_folder(run)
     serial = bte.solve(problem, max_iter=15, residual_temp=1e-30, residual_flux=1e-30)
     for n in (1, 2, 3):
-        done = _mpirun(n, run, tmp_path / f"n{n}")
+        done = mpirun_bte(n, run, tmp_path / f"n{n}", *FIFTEEN_ITERATIONS)
         assert done.returncode == 1, done.stderr        # stopped at --max-iter, as asked
         t = np.loadtxt(tmp_path / f"n{n}" / "TempLattice.dat")[:, -1]
         q = np.loadtxt(tmp_path / f"n{n}" / "HeatFlux.dat")[:, -3:]
@@ -50,10 +45,7 @@ def test_ranks_reproduce_the_serial_transient_run(case_factory, tmp_path):
     serial = bte.solve(problem, total_time=60 * dt, early_stop=False)
     for n in (2, 3):
         out = tmp_path / f"n{n}"
-        cmd = [MPIRUN, "-n", str(n), "--oversubscribe", "--allow-run-as-root",
-               sys.executable, "-m", "workflows.cli", "bte", "run", str(run), "-o", str(out),
-               "-q", "--total-time", repr(60 * dt)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        done = mpirun_bte(n, run, out, "--total-time", repr(60 * dt))
         assert done.returncode == 0, done.stderr
         ttg = np.loadtxt(out / "TTG.dat")
         np.testing.assert_allclose(ttg[:, 1], serial.probe_temperature, rtol=0, atol=1e-10)
