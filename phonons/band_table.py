@@ -3,7 +3,9 @@
 The band-table format belongs to ``bte``: the modes are binned by ``bte.materials.bin_modes``
 and written by ``bte.materials.write_band_table``; nothing here knows the file layout.  Bands are
 isotropic, so a mode enters with its speed |v| (m/s) and its weighted heat capacity, and the
-table keeps Σ C_b v_b² τ_b / 3 = Σ_modes w C |v|² τ / 3 = trace(κ_RTA)/3.
+table keeps Σ C_b v_b² τ_b / 3 = Σ_modes w C |v|² τ / 3 = trace(κ_RTA)/3.  For direction-resolved
+(anisotropic) input, :func:`write_mode_data` writes the ``modes.npz`` that a GiftBTE-style
+PHONON file reads with ``MaterialFile 1 MODES`` (``bte.materials.read_mode_data``).
 """
 from __future__ import annotations
 

@@ -10,6 +10,13 @@ optional ``[phonons]`` section that makes force constants and κ of the model va
 Loss = w_E <((E - E_ref)/N)^2> + w_F <|F - F_ref|^2>/3 + w_S <(sigma - sigma_ref)^2>, in
 (eV/atom)^2, (eV/Å)^2 and (eV/Å^3)^2, each sample's terms multiplied by its dataset weight.
 The validation metrics are RMSEs in meV/atom, meV/Å and meV/Å^3 evaluated with the EMA weights.
+
+Two phases: ``epochs`` of Adam on mini-batches (with an EMA of the weights), then
+``lbfgs_epochs`` of full-batch L-BFGS (strong-Wolfe line search, ``lbfgs_iterations`` per epoch)
+started from the EMA weights.  Adam's gradient noise leaves the small forces of a displacement
+set (tens of meV/Å, which force constants are made of) fitted only to a few per cent; the
+deterministic second phase takes the force error down by about half again at the same model
+size, which is what fc2/fc3 and κ need.
 """
 from __future__ import annotations
 
@@ -41,8 +48,12 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "plateau_patience": 10,
     "energy_weight": 1.0,
     "forces_weight": 100.0,
+    "forces_floor": 0.0,         # eV/Å; > 0: force errors weighted by F0^2/(|F_ref|^2 + F0^2)
     "stress_weight": 0.0,
     "ema_decay": 0.99,
+    "lbfgs_epochs": 0,           # full-batch L-BFGS epochs after the Adam epochs (0: none)
+    "lbfgs_iterations": 20,      # L-BFGS iterations per such epoch
+    "lbfgs_history": 50,
     "patience": 50,              # early stopping: epochs without improvement of the selection metric
     "selection_metric": "loss",  # "loss" (validation loss) or a phonon metric: "fc3_error", "kappa_error"
     "output": "model",           # model file (.pt + .json), relative to the config file
@@ -111,15 +122,25 @@ def batches(items: list[LabelledGraph], batch_atoms: int, order: np.ndarray) -> 
 
 
 def loss_terms(model: EquivariantPotential, batch: LabelledGraph, training: bool,
-               stress: bool) -> dict[str, torch.Tensor]:
-    """Weighted sums of squared errors and their counts (energy per atom, force components, stress)."""
+               stress: bool, forces_floor: float = 0.0) -> dict[str, torch.Tensor]:
+    """Weighted sums of squared errors and their counts (energy per atom, force components, stress).
+
+    ``forces_floor`` F0 > 0 (eV/Å) weights each atom's force error by F0²/(|F_ref|² + F0²): forces
+    below F0 count fully, larger ones relative to their size.  The small forces on atoms far from
+    a displaced one are the long-range force constants that set the acoustic branches; in a
+    plain squared loss they drown under the errors of the few large forces.  The RMSEs
+    (``*_sse``) are always the plain ones.
+    """
     out = model(batch.graph, forces=True, stress=stress, training=training)
     w_graph = batch.weight
     w_atom = batch.weight[batch.graph.node_graph]
     e_err = ((out["energy"] - batch.energy) / batch.num_atoms) ** 2 * batch.has_energy
     f_err = ((out["forces"] - batch.forces) ** 2).sum(-1) * batch.has_forces
+    f_weight = w_atom
+    if forces_floor > 0:
+        f_weight = w_atom * forces_floor ** 2 / ((batch.forces ** 2).sum(-1) + forces_floor ** 2)
     terms = {"energy": (w_graph * e_err).sum(), "energy_n": (w_graph * batch.has_energy).sum(),
-             "forces": (w_atom * f_err).sum(), "forces_n": 3 * (w_atom * batch.has_forces).sum(),
+             "forces": (f_weight * f_err).sum(), "forces_n": 3 * (w_atom * batch.has_forces).sum(),
              "energy_sse": e_err.sum(), "energy_count": batch.has_energy.sum(),
              "forces_sse": f_err.sum(), "forces_count": 3 * batch.has_forces.sum()}
     if stress:
@@ -136,6 +157,34 @@ def combine_loss(terms: dict[str, torch.Tensor], options: dict) -> torch.Tensor:
         if weight > 0 and label in terms and terms[f"{label}_n"] > 0:
             loss = loss + weight * terms[label] / terms[f"{label}_n"]
     return loss
+
+
+def full_batch_loss(model: EquivariantPotential, chunks: list[LabelledGraph], options: dict,
+                    stress: bool, backward: bool = False) -> torch.Tensor:
+    """The loss over all ``chunks`` (normalised by the whole set's counts, as if one batch);
+    ``backward``: accumulate its gradient into the parameters' ``.grad`` too."""
+    counts = {f"{label}_n": sum(float((c.weight * _label_counts(c, label)).sum()) for c in chunks)
+              for label in ("energy", "forces", "stress")}
+    total = torch.zeros((), dtype=torch.float64)
+    for chunk in chunks:
+        terms = loss_terms(model, chunk, training=backward, stress=stress,
+                           forces_floor=options["forces_floor"])
+        loss = combine_loss({**terms, **{k: torch.tensor(v) for k, v in counts.items()}}, options)
+        if backward:
+            loss.backward()
+        total += float(loss.detach())
+    return total
+
+
+def _label_counts(batch: LabelledGraph, label: str) -> torch.Tensor:
+    """Per-structure number of loss terms of ``label`` (as :func:`loss_terms` counts them)."""
+    if label == "energy":
+        return batch.has_energy.to(torch.float64)
+    if label == "stress":
+        return 9.0 * batch.has_stress.to(torch.float64)
+    per_atom = 3.0 * batch.has_forces.to(torch.float64)
+    return torch.zeros(batch.graph.num_graphs, dtype=torch.float64).index_add_(
+        0, batch.graph.node_graph, per_atom)
 
 
 class ExponentialMovingAverage:
@@ -219,7 +268,8 @@ def evaluate(model: EquivariantPotential, items: list[LabelledGraph], options: d
     """Validation loss and RMSEs (meV/atom, meV/Å, meV/Å^3) of ``items``."""
     totals: dict[str, float] = {}
     for group in batches(items, options["batch_atoms"] * 4, np.arange(len(items))):
-        terms = loss_terms(model, collate_labelled(group, dtype), training=False, stress=stress)
+        terms = loss_terms(model, collate_labelled(group, dtype), training=False, stress=stress,
+                           forces_floor=options["forces_floor"])
         for key, value in terms.items():
             totals[key] = totals.get(key, 0.0) + float(value.detach())
     metrics = {"loss": float(combine_loss({k: torch.tensor(v) for k, v in totals.items()}, options))}
@@ -227,6 +277,58 @@ def evaluate(model: EquivariantPotential, items: list[LabelledGraph], options: d
         if totals.get(f"{label}_count", 0) > 0:
             metrics[f"{label}_rmse"] = 1000.0 * math.sqrt(totals[f"{label}_sse"] / totals[f"{label}_count"])
     return metrics
+
+
+def adam_epoch(model: EquivariantPotential, optimizer: torch.optim.Optimizer,
+               ema: ExponentialMovingAverage, items: list[LabelledGraph], options: dict,
+               state: dict, epoch: int, dtype: torch.dtype, stress: bool) -> float:
+    """One epoch of Adam over shuffled mini-batches (EMA updated per step); mean batch loss."""
+    from tqdm import tqdm
+
+    if options["schedule"] == "cosine":
+        state["lr"] = learning_rate(options, epoch)
+    for group in optimizer.param_groups:
+        group["lr"] = state["lr"]
+    order = np.random.default_rng([int(options["seed"]), epoch]).permutation(len(items))
+    groups = batches(items, options["batch_atoms"], order)
+    model.train()
+    bar = tqdm(groups, desc=f"epoch {epoch + 1}/{options['epochs']}", leave=False,
+               disable=not options["progress"], unit="batch", mininterval=2.0)
+    train_loss = 0.0
+    for group in bar:
+        batch = collate_labelled(group, dtype)
+        optimizer.zero_grad(set_to_none=True)
+        loss = combine_loss(loss_terms(model, batch, training=True, stress=stress,
+                                       forces_floor=options["forces_floor"]), options)
+        loss.backward()
+        optimizer.step()
+        ema.update(model)
+        train_loss += float(loss.detach()) / len(groups)
+        bar.set_postfix(loss=f"{float(loss.detach()):.3g}")
+    bar.close()
+    return train_loss
+
+
+def lbfgs_epoch(model: EquivariantPotential, optimizer: torch.optim.LBFGS,
+                chunks: list[LabelledGraph], options: dict, epoch: int, total_epochs: int,
+                stress: bool) -> float:
+    """One L-BFGS step (``lbfgs_iterations`` iterations) on the full training set; final loss."""
+    from tqdm import tqdm
+
+    model.train()
+    bar = tqdm(desc=f"L-BFGS epoch {epoch + 1}/{total_epochs}", leave=False, unit="eval",
+               disable=not options["progress"], mininterval=2.0)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=False)
+        loss = full_batch_loss(model, chunks, options, stress, backward=True)
+        bar.update()
+        bar.set_postfix(loss=f"{float(loss):.4g}")
+        return loss
+
+    optimizer.step(closure)
+    bar.close()
+    return float(full_batch_loss(model, chunks, options, stress))
 
 
 def train(config: dict | str | Path, overrides: dict | None = None) -> EquivariantPotential:
@@ -284,41 +386,45 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
         saved = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
+        saved_optimizers = {k: saved[k] for k in ("lbfgs",) if k in saved}
         ema.shadow = saved["ema"]
         best_state = saved["best_model"]
         state = saved["state"]
         log_lines = list(saved["log"])
     else:
-        log_lines = []
+        log_lines, saved_optimizers = [], {}
 
     from tqdm import tqdm
 
     start_time = time.perf_counter() - state["elapsed"]
     eval_model = EquivariantPotential(model_config).to(dtype)
-    while state["epoch"] < options["epochs"]:
+    adam_epochs, total_epochs = options["epochs"], options["epochs"] + options["lbfgs_epochs"]
+    lbfgs, full_batch = None, []
+    while state["epoch"] < total_epochs:
         epoch = state["epoch"]
-        if options["schedule"] == "cosine":
-            state["lr"] = learning_rate(options, epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = state["lr"]
-        order = np.random.default_rng([seed, epoch]).permutation(len(train_items))
-        groups = batches(train_items, options["batch_atoms"], order)
-        model.train()
-        bar = tqdm(groups, desc=f"epoch {epoch + 1}/{options['epochs']}", leave=False,
-                   disable=not options["progress"], unit="batch", mininterval=2.0)
-        train_loss = 0.0
-        for group in bar:
-            batch = collate_labelled(group, dtype)
-            optimizer.zero_grad(set_to_none=True)
-            loss = combine_loss(loss_terms(model, batch, training=True, stress=use_stress), options)
-            loss.backward()
-            optimizer.step()
-            ema.update(model)
-            train_loss += float(loss.detach()) / len(groups)
-            bar.set_postfix(loss=f"{float(loss.detach()):.3g}")
-        bar.close()
-
-        ema.copy_to(eval_model).eval()
+        if epoch < adam_epochs:
+            train_loss = adam_epoch(model, optimizer, ema, train_items, options, state, epoch,
+                                    dtype, use_stress)
+            ema.copy_to(eval_model).eval()
+        else:
+            if lbfgs is None:
+                if epoch == state.get("lbfgs_start", epoch):   # entering the phase
+                    state["lbfgs_start"] = epoch
+                    model.load_state_dict(best_state)
+                lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0,
+                                          max_iter=int(options["lbfgs_iterations"]),
+                                          history_size=int(options["lbfgs_history"]),
+                                          tolerance_grad=0.0, tolerance_change=0.0,
+                                          line_search_fn="strong_wolfe")
+                if "lbfgs" in saved_optimizers:
+                    lbfgs.load_state_dict(saved_optimizers["lbfgs"])
+                full_batch = [collate_labelled(group, dtype) for group in
+                              batches(train_items, 4 * options["batch_atoms"],
+                                      np.arange(len(train_items)))]
+            train_loss = lbfgs_epoch(model, lbfgs, full_batch, options, epoch, total_epochs,
+                                     use_stress)
+            eval_model.load_state_dict(model.state_dict())
+            eval_model.eval()
         metrics: dict[str, Any] = {"epoch": epoch + 1, "lr": state["lr"], "train_loss": train_loss}
         validation_loss = 0.0
         for name, items in validation_sets.items():
@@ -327,7 +433,7 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             validation_loss += values.pop("loss")
             metrics.update({f"{name}/{k}": v for k, v in values.items()})
         metrics["val_loss"] = validation_loss
-        if phonons is not None and phonons.due(epoch + 1, options["epochs"]):
+        if phonons is not None and phonons.due(epoch + 1, total_epochs):
             metrics.update(phonons.metrics(eval_model))
         state["elapsed"] = time.perf_counter() - start_time
         metrics["time_s"] = state["elapsed"]
@@ -335,8 +441,8 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
         selection_key = "val_loss" if options["selection_metric"] == "loss" else options["selection_metric"]
         if selection_key in metrics and metrics[selection_key] < state["best"]:
             state["best"], state["best_epoch"] = metrics[selection_key], epoch + 1
-            best_state = copy.deepcopy(ema.shadow)
-        if options["schedule"] == "plateau":
+            best_state = copy.deepcopy(eval_model.state_dict())
+        if options["schedule"] == "plateau" and epoch < adam_epochs:
             if validation_loss < state["plateau_best"]:
                 state["plateau_best"], state["plateau_count"] = validation_loss, 0
             else:
@@ -351,22 +457,29 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
                            if k not in ("epoch", "time_s") and isinstance(v, float))
         if options["progress"]:
             tqdm.write(f"epoch {epoch + 1:4d} {summary}")
-        state["epoch"] = epoch + 1
-        stop = (state["best_epoch"] > 0 and state["epoch"] - state["best_epoch"] >= options["patience"])
+        state["epoch"] = state["epochs_run"] = epoch + 1
+        # early stopping ends the current phase (Adam, then L-BFGS from the best weights)
+        phase_start = adam_epochs if state["epoch"] > adam_epochs else 0
+        if (state["best_epoch"] > 0
+                and state["epoch"] - max(state["best_epoch"], phase_start) >= options["patience"]):
+            if state["epoch"] > adam_epochs:
+                state["epoch"] = total_epochs
+            else:
+                state["epoch"] = adam_epochs
+        optimizers = {"optimizer": optimizer.state_dict()}
+        if lbfgs is not None:
+            optimizers["lbfgs"] = lbfgs.state_dict()
         checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"model_config": model_config.to_dict(),
-                    "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "ema": ema.shadow, "best_model": best_state, "state": state, "log": log_lines},
-                   checkpoint_path)
+        torch.save({"model_config": model_config.to_dict(), "model": model.state_dict(),
+                    **optimizers, "ema": ema.shadow, "best_model": best_state, "state": state,
+                    "log": log_lines}, checkpoint_path)
         log_path.write_text("\n".join(log_lines) + "\n")
-        if stop:
-            break
 
     eval_model.load_state_dict(best_state)
     eval_model.eval()
     final = json.loads(log_lines[state["best_epoch"] - 1]) if state["best_epoch"] > 0 else {}
     written = save_model(eval_model, output, metadata={
-        "best_epoch": state["best_epoch"], "epochs_run": state["epoch"],
+        "best_epoch": state["best_epoch"], "epochs_run": state.get("epochs_run", 0),
         "training_time_s": round(state["elapsed"], 1), "validation": final,
         "datasets": [entry.get("path") for entry in config.get("datasets", [])]})
     if options["progress"]:

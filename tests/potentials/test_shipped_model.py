@@ -40,13 +40,12 @@ def force_rmse(calculator, samples) -> float:
     return float(np.sqrt(np.mean(errors ** 2)))
 
 
-# Known shortfalls of the shipped model (measured 2026-11: 4.04 meV/Å held-out displacement RMSE,
-# fc2 7.0 %, fc3 11.9 %, κ 17.5 W/mK): strict xfails, so a better model turns them into failures
-# that ask for the marker to be removed.
+# Known shortfalls of the shipped model (measured 2026-11: fc3 11.3 % off, κ 31.0 W/mK; its fc2
+# beyond the third shell is 2-10x too small, so the acoustic branches are too soft): strict xfails,
+# so a better model turns them into failures that ask for the marker to be removed.
 SHORTFALL = pytest.mark.xfail(strict=True, reason="shipped model not yet accurate enough (see report)")
 
 
-@SHORTFALL
 def test_held_out_displacement_supercells(calculator):
     rmse = force_rmse(calculator, held_out("disp"))
     print(f"held-out displacement supercells: force RMSE {1000 * rmse:.2f} meV/Å")
@@ -120,14 +119,19 @@ def force_constants(calculator):
     return fc2_dft, fc3_dft, fc2_ml, fc3_ml, ph3
 
 
+def test_fc2_matches_dft(force_constants):
+    fc2_dft, _, fc2_ml, _, ph3 = force_constants
+    error = relative(fc2_ml, fc2_dft, shell_masks(ph3)[0])
+    print(f"fc2 relative Frobenius error within {SHELL_RADIUS} Å: {100 * error:.2f} %")
+    assert error <= 0.05
+
+
 @SHORTFALL
-def test_force_constants_match_dft(force_constants):
-    fc2_dft, fc3_dft, fc2_ml, fc3_ml, ph3 = force_constants
-    mask2, mask3 = shell_masks(ph3)
-    e2, e3 = relative(fc2_ml, fc2_dft, mask2), relative(fc3_ml, fc3_dft, mask3)
-    print(f"relative Frobenius error within {SHELL_RADIUS} Å: fc2 {100 * e2:.2f} %, fc3 {100 * e3:.2f} %")
-    assert e2 <= 0.05
-    assert e3 <= 0.05
+def test_fc3_matches_dft(force_constants):
+    _, fc3_dft, _, fc3_ml, ph3 = force_constants
+    error = relative(fc3_ml, fc3_dft, shell_masks(ph3)[1])
+    print(f"fc3 relative Frobenius error within {SHELL_RADIUS} Å: {100 * error:.2f} %")
+    assert error <= 0.05
 
 
 @pytest.mark.slow

@@ -72,6 +72,25 @@ def test_resume_from_checkpoint_gives_identical_model(tiny_dataset, tmp_path):
     assert [json.loads(line)["epoch"] for line in log] == [1, 2, 3, 4]
 
 
+def test_lbfgs_phase_lowers_the_training_loss(tiny_dataset, tmp_path):
+    """Full-batch L-BFGS after Adam (a deterministic optimiser on the same loss) must go below
+    the loss Adam left, and its epochs continue the log."""
+    train(tiny_config(tiny_dataset, tmp_path / "m", epochs=4, lbfgs_epochs=3, lbfgs_iterations=5))
+    log = [json.loads(line) for line in (tmp_path / "m.log.jsonl").read_text().splitlines()]
+    assert [row["epoch"] for row in log] == [1, 2, 3, 4, 5, 6, 7]
+    assert log[-1]["train_loss"] < 0.5 * log[3]["train_loss"]
+    assert load_model(tmp_path / "m").metadata["best_epoch"] > 4
+
+
+def test_resume_inside_lbfgs_phase_gives_identical_model(tiny_dataset, tmp_path):
+    options = {"epochs": 2, "lbfgs_iterations": 4}
+    straight = train(tiny_config(tiny_dataset, tmp_path / "straight", lbfgs_epochs=3, **options))
+    train(tiny_config(tiny_dataset, tmp_path / "resumed", lbfgs_epochs=1, **options))
+    resumed = train(tiny_config(tiny_dataset, tmp_path / "resumed", lbfgs_epochs=3, **options))
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
 def test_early_stopping(tiny_dataset, tmp_path):
     train(tiny_config(tiny_dataset, tmp_path / "m", epochs=50, patience=2, learning_rate=1e-9,
                       min_learning_rate=1e-9))
