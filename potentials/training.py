@@ -48,7 +48,6 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "plateau_patience": 10,
     "energy_weight": 1.0,
     "forces_weight": 100.0,
-    "forces_floor": 0.0,         # eV/Å; > 0: force errors weighted by F0^2/(|F_ref|^2 + F0^2)
     "stress_weight": 0.0,
     "ema_decay": 0.99,
     "lbfgs_epochs": 0,           # full-batch L-BFGS epochs after the Adam epochs (0: none)
@@ -122,25 +121,15 @@ def batches(items: list[LabelledGraph], batch_atoms: int, order: np.ndarray) -> 
 
 
 def loss_terms(model: EquivariantPotential, batch: LabelledGraph, training: bool,
-               stress: bool, forces_floor: float = 0.0) -> dict[str, torch.Tensor]:
-    """Weighted sums of squared errors and their counts (energy per atom, force components, stress).
-
-    ``forces_floor`` F0 > 0 (eV/Å) weights each atom's force error by F0²/(|F_ref|² + F0²): forces
-    below F0 count fully, larger ones relative to their size.  The small forces on atoms far from
-    a displaced one are the long-range force constants that set the acoustic branches; in a
-    plain squared loss they drown under the errors of the few large forces.  The RMSEs
-    (``*_sse``) are always the plain ones.
-    """
+               stress: bool) -> dict[str, torch.Tensor]:
+    """Weighted sums of squared errors and their counts (energy per atom, force components, stress)."""
     out = model(batch.graph, forces=True, stress=stress, training=training)
     w_graph = batch.weight
     w_atom = batch.weight[batch.graph.node_graph]
     e_err = ((out["energy"] - batch.energy) / batch.num_atoms) ** 2 * batch.has_energy
     f_err = ((out["forces"] - batch.forces) ** 2).sum(-1) * batch.has_forces
-    f_weight = w_atom
-    if forces_floor > 0:
-        f_weight = w_atom * forces_floor ** 2 / ((batch.forces ** 2).sum(-1) + forces_floor ** 2)
     terms = {"energy": (w_graph * e_err).sum(), "energy_n": (w_graph * batch.has_energy).sum(),
-             "forces": (f_weight * f_err).sum(), "forces_n": 3 * (w_atom * batch.has_forces).sum(),
+             "forces": (w_atom * f_err).sum(), "forces_n": 3 * (w_atom * batch.has_forces).sum(),
              "energy_sse": e_err.sum(), "energy_count": batch.has_energy.sum(),
              "forces_sse": f_err.sum(), "forces_count": 3 * batch.has_forces.sum()}
     if stress:
@@ -167,8 +156,7 @@ def full_batch_loss(model: EquivariantPotential, chunks: list[LabelledGraph], op
               for label in ("energy", "forces", "stress")}
     total = torch.zeros((), dtype=torch.float64)
     for chunk in chunks:
-        terms = loss_terms(model, chunk, training=backward, stress=stress,
-                           forces_floor=options["forces_floor"])
+        terms = loss_terms(model, chunk, training=backward, stress=stress)
         loss = combine_loss({**terms, **{k: torch.tensor(v) for k, v in counts.items()}}, options)
         if backward:
             loss.backward()
@@ -268,8 +256,7 @@ def evaluate(model: EquivariantPotential, items: list[LabelledGraph], options: d
     """Validation loss and RMSEs (meV/atom, meV/Å, meV/Å^3) of ``items``."""
     totals: dict[str, float] = {}
     for group in batches(items, options["batch_atoms"] * 4, np.arange(len(items))):
-        terms = loss_terms(model, collate_labelled(group, dtype), training=False, stress=stress,
-                           forces_floor=options["forces_floor"])
+        terms = loss_terms(model, collate_labelled(group, dtype), training=False, stress=stress)
         for key, value in terms.items():
             totals[key] = totals.get(key, 0.0) + float(value.detach())
     metrics = {"loss": float(combine_loss({k: torch.tensor(v) for k, v in totals.items()}, options))}
@@ -298,8 +285,7 @@ def adam_epoch(model: EquivariantPotential, optimizer: torch.optim.Optimizer,
     for group in bar:
         batch = collate_labelled(group, dtype)
         optimizer.zero_grad(set_to_none=True)
-        loss = combine_loss(loss_terms(model, batch, training=True, stress=stress,
-                                       forces_floor=options["forces_floor"]), options)
+        loss = combine_loss(loss_terms(model, batch, training=True, stress=stress), options)
         loss.backward()
         optimizer.step()
         ema.update(model)
