@@ -29,8 +29,8 @@ def test_finfet_bte_hot_spot_grows_as_the_device_shrinks():
     """The three shipped scales (100, 10, 1 nm) have the same Fourier rise (Q ∝ 1/L²).  Phonons
     leave the heated channel ballistically once the device is not much larger than their mean
     free paths, so the BTE hot spot is hotter than Fourier's at every scale, never cooler, and
-    the more so the smaller the device (measured 10.9 K at 10 nm vs 3.14 K Fourier); every run
-    converges."""
+    the more so the smaller the device (measured 4.26, 10.9 and 58.3 K at 100, 10 and 1 nm
+    against 3.14 K from Fourier); every run converges (39, 23 and 44 iterations)."""
     rises = {}
     for scale in SCALES:
         res = bte.solve(bte.read_input_folder(FINFET / scale), scheme="Synthetic",
