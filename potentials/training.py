@@ -128,15 +128,24 @@ def loss_terms(model: EquivariantPotential, batch: LabelledGraph, training: bool
     w_atom = batch.weight[batch.graph.node_graph]
     e_err = ((out["energy"] - batch.energy) / batch.num_atoms) ** 2 * batch.has_energy
     f_err = ((out["forces"] - batch.forces) ** 2).sum(-1) * batch.has_forces
-    terms = {"energy": (w_graph * e_err).sum(), "energy_n": (w_graph * batch.has_energy).sum(),
-             "forces": (w_atom * f_err).sum(), "forces_n": 3 * (w_atom * batch.has_forces).sum(),
+    terms = {"energy": (w_graph * e_err).sum(), "forces": (w_atom * f_err).sum(),
+             **weighted_counts(batch),
              "energy_sse": e_err.sum(), "energy_count": batch.has_energy.sum(),
              "forces_sse": f_err.sum(), "forces_count": 3 * batch.has_forces.sum()}
     if stress:
         s_err = ((out["stress"] - batch.stress) ** 2).sum((-1, -2)) * batch.has_stress
-        terms.update({"stress": (w_graph * s_err).sum(), "stress_n": 9 * (w_graph * batch.has_stress).sum(),
+        terms.update({"stress": (w_graph * s_err).sum(),
                       "stress_sse": s_err.sum(), "stress_count": 9 * batch.has_stress.sum()})
     return terms
+
+
+def weighted_counts(batch: LabelledGraph) -> dict[str, torch.Tensor]:
+    """Dataset-weighted numbers of loss terms (``energy_n``, ``forces_n``, ``stress_n``): the
+    normalisation of each label's mean in :func:`combine_loss`."""
+    w_atom = batch.weight[batch.graph.node_graph]
+    return {"energy_n": (batch.weight * batch.has_energy).sum(),
+            "forces_n": 3 * (w_atom * batch.has_forces).sum(),
+            "stress_n": 9 * (batch.weight * batch.has_stress).sum()}
 
 
 def combine_loss(terms: dict[str, torch.Tensor], options: dict) -> torch.Tensor:
@@ -152,27 +161,16 @@ def full_batch_loss(model: EquivariantPotential, chunks: list[LabelledGraph], op
                     stress: bool, backward: bool = False) -> torch.Tensor:
     """The loss over all ``chunks`` (normalised by the whole set's counts, as if one batch);
     ``backward``: accumulate its gradient into the parameters' ``.grad`` too."""
-    counts = {f"{label}_n": sum(float((c.weight * _label_counts(c, label)).sum()) for c in chunks)
-              for label in ("energy", "forces", "stress")}
+    per_chunk = [weighted_counts(chunk) for chunk in chunks]
+    counts = {key: sum(c[key] for c in per_chunk) for key in per_chunk[0]}
     total = torch.zeros((), dtype=torch.float64)
     for chunk in chunks:
         terms = loss_terms(model, chunk, training=backward, stress=stress)
-        loss = combine_loss({**terms, **{k: torch.tensor(v) for k, v in counts.items()}}, options)
+        loss = combine_loss({**terms, **counts}, options)
         if backward:
             loss.backward()
         total += float(loss.detach())
     return total
-
-
-def _label_counts(batch: LabelledGraph, label: str) -> torch.Tensor:
-    """Per-structure number of loss terms of ``label`` (as :func:`loss_terms` counts them)."""
-    if label == "energy":
-        return batch.has_energy.to(torch.float64)
-    if label == "stress":
-        return 9.0 * batch.has_stress.to(torch.float64)
-    per_atom = 3.0 * batch.has_forces.to(torch.float64)
-    return torch.zeros(batch.graph.num_graphs, dtype=torch.float64).index_add_(
-        0, batch.graph.node_graph, per_atom)
 
 
 class ExponentialMovingAverage:
@@ -394,8 +392,7 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             ema.copy_to(eval_model).eval()
         else:
             if lbfgs is None:
-                if epoch == state.get("lbfgs_start", epoch):   # entering the phase
-                    state["lbfgs_start"] = epoch
+                if "lbfgs" not in saved_optimizers:    # entering the phase, not resuming it
                     model.load_state_dict(best_state)
                 lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0,
                                           max_iter=int(options["lbfgs_iterations"]),
@@ -445,13 +442,11 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             tqdm.write(f"epoch {epoch + 1:4d} {summary}")
         state["epoch"] = state["epochs_run"] = epoch + 1
         # early stopping ends the current phase (Adam, then L-BFGS from the best weights)
-        phase_start = adam_epochs if state["epoch"] > adam_epochs else 0
+        phase_start, phase_end = ((adam_epochs, total_epochs) if state["epoch"] > adam_epochs
+                                  else (0, adam_epochs))
         if (state["best_epoch"] > 0
                 and state["epoch"] - max(state["best_epoch"], phase_start) >= options["patience"]):
-            if state["epoch"] > adam_epochs:
-                state["epoch"] = total_epochs
-            else:
-                state["epoch"] = adam_epochs
+            state["epoch"] = phase_end
         optimizers = {"optimizer": optimizer.state_dict()}
         if lbfgs is not None:
             optimizers["lbfgs"] = lbfgs.state_dict()
