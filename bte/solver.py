@@ -61,6 +61,13 @@ def problem_angles(problem: Problem) -> AngularSet:
                        problem.nphi)
 
 
+def face_area_normals(g) -> np.ndarray:
+    """(n_faces, 3) 1/m: each cell face's outward unit normal times its area over the volume of
+    the cell that owns it (the upwind divergence coefficients)."""
+    owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
+    return g.face_normal * (g.face_area / g.volume[owner])[:, None]
+
+
 def pair_tables(problem: Problem, angles: AngularSet) -> dict[str, np.ndarray]:
     """Every material's bte.materials.PairTable on ``angles``, stacked over materials:
     speed, tau, cap, heat, lattice (n_mat, nb, nd) and band_capacity (n_mat, nb)."""
@@ -79,8 +86,7 @@ def _setup(problem: Problem) -> _Setup:
     angles = problem_angles(problem)
     cell_mat = np.ascontiguousarray(problem.cell_material, dtype=np.int64)
     t = pair_tables(problem, angles)
-    owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
-    face_an = g.face_normal * (g.face_area / g.volume[owner])[:, None]
+    face_an = face_area_normals(g)
     order, n_cycle = sweep_orders(g, angles.directions)
     grad = least_squares_gradient(problem.mesh, g, cell_mat)
 

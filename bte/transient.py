@@ -41,7 +41,8 @@ from .checkpoint import fingerprint, load_state, save_state
 from .parallel import Partition
 from .problem import BTEInputError, Problem, SolverDivergedError
 from .result import Result
-from .solver import _errors, _initial_state, _setup, pair_tables, problem_angles
+from .solver import (_errors, _initial_state, _setup, face_area_normals, pair_tables,
+                     problem_angles)
 
 #: callback(step, t [s], err_T, err_q) after every time step
 TransientCallback = Callable[[int, float, float, float], None]
@@ -112,8 +113,7 @@ def _outflow_rates(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     g = problem.geometry
     angles = problem_angles(problem)
     owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
-    face_an = g.face_normal * (g.face_area / g.volume[owner])[:, None]
-    per_face = np.clip(face_an @ angles.directions.T, 0.0, None)          # (nf, nd)
+    per_face = np.clip(face_area_normals(g) @ angles.directions.T, 0.0, None)   # (nf, nd)
     rate_out = np.zeros((g.n_cells, angles.n_dir))
     np.add.at(rate_out, owner, per_face)
     tables = pair_tables(problem, angles)
