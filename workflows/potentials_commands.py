@@ -32,8 +32,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     overrides = {"resume": False} if args.no_resume else None
     try:
         potentials.train(path, overrides=overrides)
-    except (potentials.DatasetError, potentials.StructureError, ValueError) as exc:
+    except (potentials.DatasetError, potentials.StructureError) as exc:
         return _error(str(exc))
+    except ValueError as exc:          # a bad [model]/[training] setting of the config
+        return _error(f"{path}: {exc}")
     except KeyboardInterrupt:
         print("mts: interrupted (run again to resume from the checkpoint)", file=sys.stderr)
         return EXIT_INTERRUPTED

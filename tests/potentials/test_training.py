@@ -105,6 +105,10 @@ def test_config_errors(tiny_dataset, tmp_path):
     config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, learning_rat=1.0)
     with pytest.raises(ValueError, match="unknown \\[training\\] options: learning_rat"):
         train(config)
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, lbfgs_iterations=0)
+    with pytest.raises(ValueError, match="lbfgs_iterations must be an integer >= 1, got 0"):
+        train(config)
+    assert not (tmp_path / "m.pt").exists()
 
 
 def test_mts_train_command(tiny_dataset, tmp_path, capsys):
@@ -127,6 +131,11 @@ progress = false
     assert main(["train", str(tmp_path / "cfg.toml")]) == 0
     assert (tmp_path / "out" / "model.pt").is_file() and (tmp_path / "out" / "model.json").is_file()
     assert main(["train", str(tmp_path / "nothing.toml")]) == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text((tmp_path / "cfg.toml").read_text().replace("epochs = 1", "lbfgs_epochs = -1"))
+    capsys.readouterr()
+    assert main(["train", str(bad)]) == 2
+    assert f"{bad}: [training] lbfgs_epochs must be an integer >= 0" in capsys.readouterr().err
     assert "mts: error:" in capsys.readouterr().err
     (tmp_path / "bad.toml").write_text("[[datasets]]\npath = 'missing.extxyz'\n[model]\nspecies=['Si']\n")
     assert main(["train", str(tmp_path / "bad.toml")]) == 2
