@@ -131,12 +131,11 @@ progress = false
     assert main(["train", str(tmp_path / "cfg.toml")]) == 0
     assert (tmp_path / "out" / "model.pt").is_file() and (tmp_path / "out" / "model.json").is_file()
     assert main(["train", str(tmp_path / "nothing.toml")]) == 2
-    bad = tmp_path / "bad.toml"
-    bad.write_text((tmp_path / "cfg.toml").read_text().replace("epochs = 1", "lbfgs_epochs = -1"))
-    capsys.readouterr()
-    assert main(["train", str(bad)]) == 2
-    assert f"{bad}: [training] lbfgs_epochs must be an integer >= 0" in capsys.readouterr().err
     assert "mts: error:" in capsys.readouterr().err
     (tmp_path / "bad.toml").write_text("[[datasets]]\npath = 'missing.extxyz'\n[model]\nspecies=['Si']\n")
     assert main(["train", str(tmp_path / "bad.toml")]) == 2
     assert "missing.extxyz: no such dataset file" in capsys.readouterr().err
+    bad = tmp_path / "bad_option.toml"
+    bad.write_text((tmp_path / "cfg.toml").read_text().replace("epochs = 1", "lbfgs_epochs = -1"))
+    assert main(["train", str(bad)]) == 2
+    assert f"{bad}: [training] lbfgs_epochs must be an integer >= 0" in capsys.readouterr().err
