@@ -87,10 +87,6 @@ class InteractionLayer(torch.nn.Module):
         channels, l_max = config.channels, config.l_max
         self.l_max = l_max
         self.avg_num_neighbors = float(config.avg_num_neighbors)
-        self.register_buffer("l_of_component",
-                             torch.repeat_interleave(torch.arange(l_max + 1),
-                                                     2 * torch.arange(l_max + 1) + 1),
-                             persistent=False)
         pairs = torch.triu_indices(channels, channels)
         self.register_buffer("pair_index", pairs[0] * channels + pairs[1], persistent=False)
         self.sender_mix = torch.nn.Linear(channels, channels, bias=False)
@@ -101,22 +97,51 @@ class InteractionLayer(torch.nn.Module):
         self.update = e3nn_nn.FullyConnectedNet(
             [n_invariants, config.update_hidden, channels], torch.nn.functional.silu)
 
-    def forward(self, h: torch.Tensor, sh: torch.Tensor, radial_basis: torch.Tensor,
-                envelope: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
-        receiver, sender = edge_index[0], edge_index[1]
-        n_edges, channels = sh.shape[0], h.shape[1]
-        radial = (self.radial(radial_basis) * envelope.unsqueeze(-1)).view(n_edges, channels, -1)
-        messages = (radial[:, :, self.l_of_component] * sh.unsqueeze(1)
-                    * self.sender_mix(h)[sender].unsqueeze(-1))
-        basis = torch.zeros(h.shape[0], channels, sh.shape[1], dtype=h.dtype, device=h.device)
-        basis.index_add_(0, receiver, messages)
-        basis = basis / self.avg_num_neighbors
-        invariants = [basis[:, :, 0]]
-        for l in range(self.l_max + 1):
-            block = basis[:, :, l * l:(l + 1) * (l + 1)]
-            gram = torch.einsum("ncm,nkm->nck", block, block).reshape(h.shape[0], -1)
+    def forward(self, h: torch.Tensor, sh_padded: torch.Tensor, radial_basis: torch.Tensor,
+                envelope: torch.Tensor, sender: torch.Tensor, edges: "PaddedEdges") -> torch.Tensor:
+        """New scalar features [N, channels].
+
+        The neighbour sums are batched matrix products over the receiver-padded edges
+        (``edges``; ``sh_padded`` [N, K, (l_max+1)^2]): per edge only the [channels, l_max+1]
+        weights R (W h_j) are formed, never the [channels, (l_max+1)^2] messages.
+        """
+        n_edges, n_nodes, channels = radial_basis.shape[0], h.shape[0], h.shape[1]
+        n_l, n_sh = self.l_max + 1, sh_padded.shape[-1]
+        weights = ((self.radial(radial_basis) * envelope.unsqueeze(-1)).view(n_edges, channels, n_l)
+                   * self.sender_mix(h)[sender].unsqueeze(-1))
+        summed = torch.bmm(edges.pad(weights.view(n_edges, -1)).transpose(1, 2), sh_padded)
+        summed = summed.view(n_nodes, channels, n_l, n_sh) / self.avg_num_neighbors
+        invariants = [summed[:, :, 0, 0]]
+        for l in range(n_l):
+            block = summed[:, :, l, l * l:(l + 1) * (l + 1)]
+            gram = torch.einsum("ncm,nkm->nck", block, block).reshape(n_nodes, -1)
             invariants.append(gram[:, self.pair_index])
         return h + self.update(torch.cat(invariants, dim=-1))
+
+
+@dataclass
+class PaddedEdges:
+    """Edges laid out per receiving atom: edge e sits at ``index[e]`` = receiver * width + slot
+    of an [N, width] table (width: the largest neighbour count; empty slots hold zeros)."""
+
+    index: torch.Tensor
+    n_nodes: int
+    width: int
+
+    @classmethod
+    def of(cls, receiver: torch.Tensor, n_nodes: int) -> "PaddedEdges":
+        counts = torch.bincount(receiver, minlength=n_nodes)
+        order = torch.argsort(receiver, stable=True)
+        start = torch.cumsum(counts, 0) - counts
+        slot = torch.empty_like(receiver)
+        slot[order] = torch.arange(len(receiver), device=receiver.device) - start[receiver[order]]
+        width = max(int(counts.max()), 1) if len(receiver) else 1
+        return cls(receiver * width + slot, n_nodes, width)
+
+    def pad(self, values: torch.Tensor) -> torch.Tensor:
+        """[E, F] per-edge values -> [N, width, F]."""
+        table = values.new_zeros(self.n_nodes * self.width, values.shape[-1])
+        return table.index_copy(0, self.index, values).view(self.n_nodes, self.width, -1)
 
 
 class EquivariantPotential(torch.nn.Module):
@@ -154,9 +179,11 @@ class EquivariantPotential(torch.nn.Module):
         radial_basis = self.bessel(lengths)
         envelope = self.envelope(lengths)
         h = self.embedding(graph.species)
+        edges = PaddedEdges.of(graph.edge_index[0], h.shape[0])
+        sh_padded = edges.pad(sh)
         energy = torch.zeros(h.shape[0], dtype=h.dtype, device=h.device)
         for layer, readout in zip(self.layers, self.readouts):
-            h = layer(h, sh, radial_basis, envelope, graph.edge_index)
+            h = layer(h, sh_padded, radial_basis, envelope, graph.edge_index[1], edges)
             energy = energy + readout(h).squeeze(-1)
         return self.energy_shifts[graph.species] + self.energy_scales[graph.species] * energy
 
