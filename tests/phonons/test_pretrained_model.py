@@ -40,9 +40,21 @@ def test_ml_frequencies(ml_fc):
     assert distinct(l_point, 0.05) == pytest.approx(FREQ_L, abs=0.15)
 
 
+@pytest.fixture(scope="module")
+def ml_kappa_11(ml_fc) -> float:
+    return float(bulk_kappa(ml_fc, (11,) * 3, [300.0]).kappa_average[0])
+
+
 @KNOWN_GAP
-@pytest.mark.parametrize("mesh, reference", [(11, KAPPA_RTA_11), (19, KAPPA_RTA_19)])
-def test_ml_kappa(ml_fc, mesh, reference):
-    kappa = bulk_kappa(ml_fc, (mesh,) * 3, [300.0]).kappa_average[0]
-    assert kappa == pytest.approx(reference, rel=0.05)
-    assert np.isfinite(kappa)
+def test_ml_kappa_11(ml_kappa_11):
+    assert ml_kappa_11 == pytest.approx(KAPPA_RTA_11, rel=0.05)
+
+
+@KNOWN_GAP
+def test_ml_kappa_19(ml_fc, ml_kappa_11):
+    """19³ costs 75 s on 2 cores; it is computed once the 11³ value is within 5 % (κ(19³)/κ(11³)
+    is 1.14 for the DFT force constants, so a model off at 11³ cannot be right at 19³)."""
+    if ml_kappa_11 != pytest.approx(KAPPA_RTA_11, rel=0.05):
+        pytest.xfail(f"κ(11³) = {ml_kappa_11:.1f} W/mK is already off; 19³ not computed")
+    kappa = bulk_kappa(ml_fc, (19,) * 3, [300.0]).kappa_average[0]
+    assert kappa == pytest.approx(KAPPA_RTA_19, rel=0.05)
