@@ -58,22 +58,18 @@ CELLS = 16                                    # per side of the section, graded 
 # the exact solution
 # ------------------------------------------------------------------------------------------------
 
-def section_average(u_max, v_max, mfp):
-    """⟨1 − exp(−ℓ/Λ)⟩ over a rectangular section for path lengths U = u_max, V = v_max (m,
-    arrays) to the two upstream walls: (1/Λ) ∫_0^M e^{−m/Λ}(1 − m/U)(1 − m/V) dm, M = min."""
-    x = np.minimum(u_max, v_max) / mfp
-    decay = np.exp(-x)
-    i0 = -np.expm1(-x)                                   # ∫ e^{-m/Λ} dm / Λ
-    i1 = mfp * (i0 - x * decay)                          # ∫ m e^{-m/Λ} dm / Λ
-    i2 = mfp**2 * (2 * i0 - decay * x * (x + 2))         # ∫ m² e^{-m/Λ} dm / Λ
-    return i0 - (1 / u_max + 1 / v_max) * i1 + i2 / (u_max * v_max)
-
-
 def exponential_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """∫_0^x t^k e^{−t} dt for k = 0, 1, 2 (x ≥ 0, arrays)."""
     decay = np.exp(-x)
     i0 = -np.expm1(-x)
     return i0, i0 - x * decay, 2 * i0 - decay * x * (x + 2)
+
+
+def section_average(u_max, v_max, mfp):
+    """⟨1 − exp(−ℓ/Λ)⟩ over a rectangular section for path lengths U = u_max, V = v_max (m,
+    arrays) to the two upstream walls: (1/Λ) ∫_0^M e^{−m/Λ}(1 − m/U)(1 − m/V) dm, M = min."""
+    i0, i1, i2 = exponential_moments(np.minimum(u_max, v_max) / mfp)
+    return i0 - (1 / u_max + 1 / v_max) * mfp * i1 + mfp**2 * i2 / (u_max * v_max)
 
 
 def specular_section_average(u_max: float, v_max: float, mfp: float, p: float,
@@ -85,7 +81,7 @@ def specular_section_average(u_max: float, v_max: float, mfp: float, p: float,
     if p > 0:
         end = min(end, (np.log(1e-16) / np.log(p) + 2) * min(u_max, v_max))
     breaks = [np.arange(0.0, end, period) for period in (u_max, v_max) if np.isfinite(period)]
-    m = np.unique(np.concatenate([*breaks, [end]]))
+    m = np.unique(np.concatenate([[0.0], *breaks, [end]]))
     a, b = m[:-1], m[1:]
 
     def linear(period):  # f on [a, b) as c0 + c1 (m − a)
@@ -219,6 +215,7 @@ def test_specular_reference_against_sampled_paths():
     for u_max, v_max in ((0.7 * MFP, 1.9 * MFP), (5 * MFP, 0.1 * MFP)):
         assert specular_section_average(u_max, v_max, MFP, 0.0) == pytest.approx(
             float(section_average(u_max, v_max, MFP)), rel=1e-12)
+    assert specular_section_average(np.inf, np.inf, MFP, 0.5) == pytest.approx(1.0)  # axial
 
 
 # ------------------------------------------------------------------------------------------------
