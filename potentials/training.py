@@ -374,13 +374,13 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
         saved = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
-        saved_optimizers = {k: saved[k] for k in ("lbfgs",) if k in saved}
+        saved_lbfgs = saved.get("lbfgs")
         ema.shadow = saved["ema"]
         best_state = saved["best_model"]
         state = saved["state"]
         log_lines = list(saved["log"])
     else:
-        log_lines, saved_optimizers = [], {}
+        log_lines, saved_lbfgs = [], None
 
     from tqdm import tqdm
 
@@ -396,15 +396,15 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             ema.copy_to(eval_model).eval()
         else:
             if lbfgs is None:
-                if "lbfgs" not in saved_optimizers:    # entering the phase, not resuming it
+                if saved_lbfgs is None:    # entering the phase, not resuming it
                     model.load_state_dict(best_state)
                 lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0,
                                           max_iter=int(options["lbfgs_iterations"]),
                                           history_size=int(options["lbfgs_history"]),
                                           tolerance_grad=0.0, tolerance_change=0.0,
                                           line_search_fn="strong_wolfe")
-                if "lbfgs" in saved_optimizers:
-                    lbfgs.load_state_dict(saved_optimizers["lbfgs"])
+                if saved_lbfgs is not None:
+                    lbfgs.load_state_dict(saved_lbfgs)
                 full_batch = [collate_labelled(group, dtype) for group in
                               batches(train_items, 4 * options["batch_atoms"],
                                       np.arange(len(train_items)))]
