@@ -9,7 +9,11 @@ optional ``[phonons]`` section that makes force constants and κ of the model va
 
 Loss = w_E <((E - E_ref)/N)^2> + w_F <|F - F_ref|^2>/3 + w_S <(sigma - sigma_ref)^2>, in
 (eV/atom)^2, (eV/Å)^2 and (eV/Å^3)^2, each sample's terms multiplied by its dataset weight.
-The validation metrics are RMSEs in meV/atom, meV/Å and meV/Å^3 evaluated with the EMA weights.
+A dataset that is a phono3py displacement set (``phono3py_yaml`` in its entry) adds
+w_fc2 <Y2^2> + w_fc3 <Y3^2>: the fc2 and fc3 combinations of its residual forces (eV/Å^2,
+eV/Å^3; see :mod:`potentials.fc_loss`), which weight force-constant errors on their own scale.
+The validation metrics are RMSEs in meV/atom, meV/Å and meV/Å^3 (meV/Å^2 and meV/Å^3 for the
+fc2/fc3 combinations) evaluated with the EMA weights.
 
 Two phases: ``epochs`` of Adam on mini-batches (with an EMA of the weights), then
 ``lbfgs_epochs`` of full-batch L-BFGS (strong-Wolfe line search, ``lbfgs_iterations`` per epoch)
@@ -21,6 +25,7 @@ size, which is what fc2/fc3 and κ need.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import time
@@ -33,6 +38,7 @@ import numpy as np
 import torch
 
 from potentials.datasets import DatasetError, Sample, read_dataset, split_indices
+from potentials.fc_loss import ForceConstantTerm, displacement_terms
 from potentials.model import EquivariantPotential, ModelConfig
 from potentials.model_files import save_model
 from potentials.neighbours import Graph, collate, structure_graph
@@ -49,6 +55,8 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "energy_weight": 1.0,
     "forces_weight": 100.0,
     "stress_weight": 0.0,
+    "fc2_weight": 0.0,           # fc2 combinations of a phono3py displacement set, (eV/Å^2)^-2
+    "fc3_weight": 0.0,           # fc3 combinations of its pair supercells, (eV/Å^3)^-2
     "ema_decay": 0.99,
     "lbfgs_epochs": 0,           # full-batch L-BFGS epochs after the Adam epochs (0: none)
     "lbfgs_iterations": 20,      # L-BFGS iterations per such epoch
@@ -61,6 +69,9 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "threads": 0,                # torch threads (0 = leave torch's default)
     "progress": True,
 }
+
+
+FITTED_LABELS = ("energy", "forces", "stress", "fc2", "fc3")
 
 
 @dataclass
@@ -76,6 +87,24 @@ class LabelledGraph:
     has_stress: torch.Tensor      # [G] bool
     weight: torch.Tensor          # [G] dataset weight
     num_atoms: torch.Tensor       # [G]
+    fc_terms: list[BatchTerm] = dataclasses.field(default_factory=list)
+
+
+@dataclass
+class BatchTerm:
+    """A :class:`~potentials.fc_loss.ForceConstantTerm` of one structure of a batch.
+
+    Before collation the node indices count from 0 within the structure (``self_nodes``) and
+    within each reference (``references`` are the items whose forces the term combines);
+    after collation they index the batch.
+    """
+
+    term: ForceConstantTerm
+    matrix: torch.Tensor                   # [3n, 3n * n_references]
+    weight: float
+    references: list[LabelledGraph]
+    self_nodes: torch.Tensor | None = None
+    reference_nodes: torch.Tensor | None = None
 
 
 def labelled_graph(sample: Sample, model_config: ModelConfig, weight: float) -> LabelledGraph:
@@ -94,15 +123,52 @@ def labelled_graph(sample: Sample, model_config: ModelConfig, weight: float) -> 
         num_atoms=torch.tensor([n], dtype=torch.float64))
 
 
+def attach_force_constant_terms(items: list[LabelledGraph], references: list[LabelledGraph],
+                                terms: list[ForceConstantTerm | None], weight: float) -> None:
+    """Give each item its force-constant term (in place); ``references`` in the terms' order."""
+    for item, term in zip(items, terms):
+        item.fc_terms = [] if term is None else [
+            BatchTerm(term, torch.from_numpy(term.references_matrix), weight, references)]
+
+
+def _unlabelled(item: LabelledGraph) -> LabelledGraph:
+    """A copy whose labels count in no loss term (a reference added to a batch for its forces)."""
+    return dataclasses.replace(item, has_energy=torch.zeros_like(item.has_energy),
+                               has_forces=torch.zeros_like(item.has_forces),
+                               has_stress=torch.zeros_like(item.has_stress), fc_terms=[])
+
+
 def collate_labelled(items: list[LabelledGraph], dtype: torch.dtype) -> LabelledGraph:
+    """One batch of ``items``; references of their force-constant terms that are not among the
+    items join the batch unlabelled (their forces enter the terms, not the force loss)."""
+    offsets, start = {}, 0
+    for item in items:
+        offsets[id(item)] = start
+        start += len(item.graph.species)
+    members = list(items)
+    for item in items:
+        for fc_term in item.fc_terms:
+            for reference in fc_term.references:
+                if id(reference) not in offsets:
+                    offsets[id(reference)] = start
+                    start += len(reference.graph.species)
+                    members.append(_unlabelled(reference))
+
+    def nodes(item: LabelledGraph) -> torch.Tensor:
+        return torch.arange(len(item.graph.species)) + offsets[id(item)]
+
+    terms = [dataclasses.replace(fc_term, matrix=fc_term.matrix.to(dtype), self_nodes=nodes(item),
+                                 reference_nodes=torch.cat([nodes(r) for r in fc_term.references]))
+             for item in items for fc_term in item.fc_terms]
+
     def cat(name: str) -> torch.Tensor:
-        tensors = [getattr(item, name) for item in items]
+        tensors = [getattr(item, name) for item in members]
         out = torch.cat(tensors)
         return out.to(dtype) if out.is_floating_point() else out
 
-    return LabelledGraph(collate([item.graph for item in items]),
+    return LabelledGraph(collate([item.graph for item in members]),
                          cat("energy"), cat("has_energy"), cat("forces"), cat("has_forces"),
-                         cat("stress"), cat("has_stress"), cat("weight"), cat("num_atoms"))
+                         cat("stress"), cat("has_stress"), cat("weight"), cat("num_atoms"), terms)
 
 
 def batches(items: list[LabelledGraph], batch_atoms: int, order: np.ndarray) -> list[list[LabelledGraph]]:
@@ -136,6 +202,17 @@ def loss_terms(model: EquivariantPotential, batch: LabelledGraph, training: bool
         s_err = ((out["stress"] - batch.stress) ** 2).sum((-1, -2)) * batch.has_stress
         terms.update({"stress": (w_graph * s_err).sum(),
                       "stress_sse": s_err.sum(), "stress_count": 9 * batch.has_stress.sum()})
+    if batch.fc_terms:
+        residual = out["forces"] - batch.forces
+        for fc in batch.fc_terms:
+            label = f"fc{fc.term.order}"
+            combination = fc.matrix @ residual[fc.reference_nodes].reshape(-1)
+            if fc.term.self_coefficient:
+                combination = fc.term.self_coefficient * residual[fc.self_nodes].reshape(-1) - combination
+            sse = (fc.term.scale * combination).pow(2).sum()
+            for key, value in ((label, fc.weight * sse), (f"{label}_sse", sse),
+                               (f"{label}_count", torch.tensor(combination.numel()))):
+                terms[key] = terms.get(key, 0.0) + value
     return terms
 
 
@@ -143,14 +220,19 @@ def weighted_counts(batch: LabelledGraph) -> dict[str, torch.Tensor]:
     """Dataset-weighted numbers of loss terms (``energy_n``, ``forces_n``, ``stress_n``): the
     normalisation of each label's mean in :func:`combine_loss`."""
     w_atom = batch.weight[batch.graph.node_graph]
-    return {"energy_n": (batch.weight * batch.has_energy).sum(),
-            "forces_n": 3 * (w_atom * batch.has_forces).sum(),
-            "stress_n": 9 * (batch.weight * batch.has_stress).sum()}
+    counts = {"energy_n": (batch.weight * batch.has_energy).sum(),
+              "forces_n": 3 * (w_atom * batch.has_forces).sum(),
+              "stress_n": 9 * (batch.weight * batch.has_stress).sum(),
+              "fc2_n": torch.zeros((), dtype=torch.float64),
+              "fc3_n": torch.zeros((), dtype=torch.float64)}
+    for fc in batch.fc_terms:
+        counts[f"fc{fc.term.order}_n"] = counts[f"fc{fc.term.order}_n"] + fc.weight * fc.matrix.shape[0]
+    return counts
 
 
 def combine_loss(terms: dict[str, torch.Tensor], options: dict) -> torch.Tensor:
     loss = torch.zeros((), dtype=terms["forces"].dtype)
-    for label in ("energy", "forces", "stress"):
+    for label in FITTED_LABELS:
         weight = options[f"{label}_weight"]
         if weight > 0 and label in terms and terms[f"{label}_n"] > 0:
             loss = loss + weight * terms[label] / terms[f"{label}_n"]
@@ -214,8 +296,30 @@ def learning_rate(options: dict, epoch: int) -> float:
     return lr1 + 0.5 * (lr0 - lr1) * (1.0 + math.cos(math.pi * min(epoch / max(epochs - 1, 1), 1.0)))
 
 
-def prepare_datasets(config: dict, root: Path, seed: int) -> dict[str, tuple[list[Sample], list[Sample], float]]:
-    """Read every ``[[datasets]]`` entry and split it; returns name -> (train, validation, weight)."""
+@dataclass
+class DatasetSplit:
+    """One ``[[datasets]]`` entry, read and split into training and validation samples.
+
+    For a phono3py displacement set whose force-constant terms are used, ``*_terms`` hold each
+    sample's term (None where its order is not fitted) and ``references`` the positions in
+    ``train`` of the first-displacement supercells the terms combine.
+    """
+
+    train: list[Sample]
+    validation: list[Sample]
+    weight: float
+    train_terms: list[ForceConstantTerm | None] | None = None
+    validation_terms: list[ForceConstantTerm | None] | None = None
+    references: list[int] | None = None
+
+
+def prepare_datasets(config: dict, root: Path, seed: int,
+                     fc_orders: tuple[int, ...] = ()) -> dict[str, DatasetSplit]:
+    """Read every ``[[datasets]]`` entry and split it (name -> :class:`DatasetSplit`).
+
+    ``fc_orders``: the force-constant terms (2, 3) to build for entries with a ``phono3py_yaml``;
+    their first-displacement supercells then always go to the training split.
+    """
     entries = config.get("datasets") or []
     if not entries:
         raise DatasetError("training config has no [[datasets]] entries")
@@ -228,8 +332,19 @@ def prepare_datasets(config: dict, root: Path, seed: int) -> dict[str, tuple[lis
                                entry.get("format", "auto"), entry.get("prefix", "REF_"))
         train_idx, val_idx = split_indices(len(samples), entry.get("validation_fraction", 0.1),
                                            entry.get("split_seed", seed))
-        result[name] = ([samples[i] for i in train_idx], [samples[i] for i in val_idx],
-                        float(entry.get("weight", 1.0)))
+        if not (fc_orders and entry.get("phono3py_yaml")):
+            result[name] = DatasetSplit([samples[i] for i in train_idx],
+                                        [samples[i] for i in val_idx], float(entry.get("weight", 1.0)))
+            continue
+        references, terms = displacement_terms(root / entry["phono3py_yaml"],
+                                               [s.atoms.positions for s in samples])
+        val_idx = [i for i in val_idx if i not in references]
+        train_idx = sorted(set(train_idx) | set(references))
+        terms = [term if term.order in fc_orders else None for term in terms]
+        result[name] = DatasetSplit([samples[i] for i in train_idx], [samples[i] for i in val_idx],
+                                    float(entry.get("weight", 1.0)), [terms[i] for i in train_idx],
+                                    [terms[i] for i in val_idx],
+                                    [train_idx.index(i) for i in references])
     return result
 
 
@@ -258,7 +373,7 @@ def evaluate(model: EquivariantPotential, items: list[LabelledGraph], options: d
         for key, value in terms.items():
             totals[key] = totals.get(key, 0.0) + float(value.detach())
     metrics = {"loss": float(combine_loss({k: torch.tensor(v) for k, v in totals.items()}, options))}
-    for label in ("energy", "forces", "stress"):  # meV/atom, meV/Å, meV/Å^3
+    for label in FITTED_LABELS:  # meV/atom, meV/Å, meV/Å^3, meV/Å^2, meV/Å^3
         if totals.get(f"{label}_count", 0) > 0:
             metrics[f"{label}_rmse"] = 1000.0 * math.sqrt(totals[f"{label}_sse"] / totals[f"{label}_count"])
     return metrics
@@ -344,18 +459,27 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
     checkpoint_path = root / (options["checkpoint"] or str(Path(options["output"]).with_suffix(".ckpt")))
     log_path = output.with_suffix(".log.jsonl")
 
-    datasets = prepare_datasets(config, root, seed)
-    all_train = [s for train_set, _, _ in datasets.values() for s in train_set]
+    fc_orders = tuple(order for order in (2, 3) if options[f"fc{order}_weight"] > 0)
+    datasets = prepare_datasets(config, root, seed, fc_orders)
+    all_train = [s for split in datasets.values() for s in split.train]
     model_section.update({k: v for k, v in data_statistics(all_train, model_section).items()
                           if k not in model_section})
     model_config = ModelConfig.from_dict(model_section)
-    train_items = [labelled_graph(s, model_config, w) for tr, _, w in datasets.values() for s in tr]
+    train_sets = {name: [labelled_graph(s, model_config, split.weight) for s in split.train]
+                  for name, split in datasets.items()}
+    validation_sets = {name: [labelled_graph(s, model_config, split.weight) for s in split.validation]
+                       for name, split in datasets.items() if split.validation}
+    for name, split in datasets.items():
+        if split.references is not None:
+            references = [train_sets[name][i] for i in split.references]
+            attach_force_constant_terms(train_sets[name], references, split.train_terms, split.weight)
+            attach_force_constant_terms(validation_sets.get(name, []), references,
+                                        split.validation_terms, split.weight)
+    train_items = [item for items in train_sets.values() for item in items]
     if "avg_num_neighbors" not in model_section:
         edges = sum(item.graph.edge_index.shape[1] for item in train_items)
         atoms = sum(len(item.graph.species) for item in train_items)
         model_config.avg_num_neighbors = edges / atoms
-    validation_sets = {name: [labelled_graph(s, model_config, w) for s in val]
-                       for name, (_, val, w) in datasets.items() if val}
     use_stress = options["stress_weight"] > 0
 
     torch.manual_seed(seed)
