@@ -46,12 +46,6 @@ def force_rmse(calculator, samples) -> float:
     return float(np.sqrt(np.mean(errors ** 2)))
 
 
-# Known shortfall of the shipped model (measured 2026-11: fc2 and fc3 within 5 %, but κ_RTA(11³)
-# about 45 W/mK: the small, distant fc2/fc3 elements are still off, see potentials/data/README.md):
-# a strict xfail, so a better model turns it into a failure that asks for the marker to be removed.
-SHORTFALL = pytest.mark.xfail(strict=True, reason="shipped model not yet accurate enough (see report)")
-
-
 def test_held_out_displacement_supercells(calculator):
     rmse = force_rmse(calculator, held_out("disp"))
     print(f"held-out displacement supercells: force RMSE {1000 * rmse:.2f} meV/Å")
@@ -137,7 +131,6 @@ def test_fc3_matches_dft(force_constants):
 
 
 @pytest.mark.slow
-@SHORTFALL
 def test_kappa_rta_matches_dft(force_constants):
     _, _, fc2_ml, fc3_ml, ph3 = force_constants
     ph3.fc2, ph3.fc3 = fc2_ml, fc3_ml
