@@ -7,7 +7,6 @@ The shipped model passes Γ (15.19 vs 15.27 THz), X (within 0.10 THz) and κ_RTA
 when a better model is shipped."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from phonons import bulk_kappa, compute_force_constants, harmonic_frequencies
