@@ -20,8 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from workflows.references import ALMABTE_BULK, ALMABTE_CROSS_PLANE
+
 REPO = Path(__file__).resolve().parents[1]
-ALMABTE_RATIO = {100e-9: 37.82 / 135.28, 1000e-9: 84.21 / 135.28}   # cross-plane, REFERENCES §1.5
+ALMABTE_RATIO = {t: ALMABTE_CROSS_PLANE[t] / ALMABTE_BULK for t in (1e-7, 1e-6)}
 TOLERANCE = 0.15
 TARGET_S = 600.0
 

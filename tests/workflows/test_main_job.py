@@ -11,10 +11,10 @@ import pytest
 
 from workflows.config import load_config
 from workflows.pipeline import PipelineResult, run_pipeline
+from workflows.references import ALMABTE_BULK, ALMABTE_CROSS_PLANE
 
 REPO = Path(__file__).resolve().parents[2]
-ALMABTE_KAPPA = {100e-9: 37.82, 1e-6: 84.21}    # W/mK
-ALMABTE_BULK = 135.28
+ALMABTE_KAPPA = {t: ALMABTE_CROSS_PLANE[t] for t in (1e-7, 1e-6)}    # W/mK
 
 
 @pytest.fixture(scope="module")
