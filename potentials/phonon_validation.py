@@ -9,9 +9,11 @@ primitive atom.  κ_RTA (W m^-1 K^-1, mean of the diagonal) comes from phono3py 
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from potentials.datasets import read_dataset
 
@@ -92,8 +94,9 @@ class PhononValidation:
         """fc2_error, fc3_error (relative), kappa (W/mK) and kappa_error (relative, if a reference is set)."""
         from potentials.calculator import MLCalculator
 
-        dtype = next(model.parameters()).dtype
-        results = MLCalculator(model, device="cpu", dtype=dtype).evaluate_batch(self.supercells)
+        # force constants in float64 whatever the training precision (the shipped model runs so)
+        calculator = MLCalculator(copy.deepcopy(model), device="cpu", dtype=torch.float64)
+        results = calculator.evaluate_batch(self.supercells)
         fc2, fc3 = symmetrised_force_constants(self.phono3py,
                                                np.array([r["forces"] for r in results]))
         values = {"fc2_error": relative_error(fc2, self.fc2_ref, self.mask2),
