@@ -55,7 +55,8 @@ def main() -> int:
     fresh = run(command, clone, venv)
     cached = run(command.split("&&")[-1].strip(), clone, venv)
 
-    rows = list(csv.DictReader(open(clone / "runs" / "silicon-films" / "results.csv")))
+    with open(clone / "runs" / "silicon-films" / "results.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
     failures = []
     print(f"\n{'thickness':>10} {'k/k_bulk':>9} {'almaBTE':>8} {'deviation':>9}")
     for thickness, reference in ALMABTE_RATIO.items():
