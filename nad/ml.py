@@ -3,22 +3,22 @@
 Two per-atom-decomposed kernel ridge models, both sums over the local atoms a of a vacancy:
 
 * trap depth  Δ = E_CBM - E_trap = Σ_a ε(q_a) + b/N                         (eV)
-* coupling    ⟨trap|dH/dt|CBM⟩·Δ·s(N) = Σ_a w(q_a)·q̇_a                      (eV²/fs)
+* coupling    ⟨trap|dH/dt|CBM⟩·s(N, Δ) = Σ_a w(q_a)·q̇_a                     (eV/fs)
 
 q_a are the atom's descriptors and q̇_a their time derivatives (finite differences between
-frames).  The band state reaches the vacancy only through its admixture of the defect level,
-whose amplitude is (band–defect hopping)/Δ in first-order perturbation theory: the coupling
-carries a factor 1/Δ, which a sum of per-atom terms cannot represent (Δ is itself such a sum,
-with a size-dependent b/N), so it is modelled times Δ and divided by the modelled depth.
-s(N) = √N·ln(N/N0) for N primitive cells: the band state's amplitude on a defect falls as
-N^{-1/2} (the PNAS 2024 scaling), and in two dimensions the threshold (Γ) state next to a
-scatterer that binds a level is further suppressed logarithmically, |ψ(0)|² ∝ 1/(N ln²(N/N0))
-(the s-wave zero-energy state of a 2D scatterer grows as ln(r/r0)).  N0 is chosen from the
-training cells of different sizes; ``log_n0 = None`` is the plain √N scaling.  Likewise the
-defect pushes the CBM of a finite cell up by ∝ 1/N, the b/N term of the depth (b in eV).  The NAC
-follows as d_trap,CBM = coupling/Δ.  The kernels are Gaussian in the standardised descriptors
-(times q̇_a·q̇_b for the coupling), summed over atom pairs (the structure kernel of a per-atom
-model).  Units: energy eV, time fs.
+frames).  The band state reaches the vacancy only through its amplitude on the vacancy's
+neighbours, which falls with the number N of primitive cells as N^{-1/2} (the PNAS 2024
+scaling) and, in two dimensions next to a scatterer that binds a level, by a further
+logarithmic factor (the s-wave threshold state of a 2D scatterer grows as ln r).  Measured on
+ideal defect cells of 12² to 96² primitive cells, the CBM amplitude on the vacancy shell
+follows c/(√N·ln(1 + N·Δ/ε0)) with Δ the cell's depth (residuals below 1.3 %), whereas
+c/(Δ·√N·ln(N/N0)) fitted to 12² and 24² misses 48² by 12 %.  So the coupling is modelled times
+s(N, Δ) = √N·ln(1 + N·Δ/ε0), with Δ the frame's depth and ln ε0 chosen from ``log_eps0s`` by
+how well the smaller training cells predict the largest one.  Likewise the defect pushes the
+CBM of a finite cell up by ∝ 1/N, the b/N term of the depth (b in eV).  The NAC follows as
+d_trap,CBM = coupling/Δ.  The kernels are Gaussian in the standardised descriptors (times
+q̇_a·q̇_b for the coupling), summed over atom pairs (the structure kernel of a per-atom model).
+Units: energy eV, time fs.
 """
 from __future__ import annotations
 
@@ -135,10 +135,10 @@ def descriptor_rates(q: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
     return 0.5 * (q[..., 1:, :, :] + q[..., :-1, :, :]), np.diff(q, axis=-3) / dt
 
 
-def size_factor(ncells: int | np.ndarray, log_n0: float | None) -> np.ndarray:
-    """Band–trap coupling scale √N·ln(N/N0) (√N if log_n0 is None) for N primitive cells."""
+def size_factor(ncells: int | np.ndarray, depth: np.ndarray, log_eps0: float) -> np.ndarray:
+    """Band–trap coupling scale √N·ln(1 + N·Δ/ε0) for N primitive cells, depths Δ and ε0 in eV."""
     n = np.asarray(ncells, float)
-    return np.sqrt(n) if log_n0 is None else np.sqrt(n) * (np.log(n) - log_n0)
+    return np.sqrt(n) * np.log1p(n * np.asarray(depth, float) / np.exp(log_eps0))
 
 
 @dataclass
@@ -146,16 +146,17 @@ class HamiltonianModel:
     """Trap-depth and band–trap coupling models (see the module docstring).
 
     ``fit`` takes :class:`nad.dataset.TrapData` of small cells (at least two sizes to determine
-    N0; with one size the plain √N scaling); ``vibronic`` builds the [trap_1 .. trap_nvac, CBM]
-    vibronic Hamiltonian of any cell from its descriptors.  log_n0s: candidate ln N0 values (each
-    below ln N of the smallest training cell; None = plain √N).
+    ε0 and b by how well the smaller cells predict the largest; with one size they are chosen on
+    a random fifth of the frames); ``vibronic`` builds the [trap_1 .. trap_nvac, CBM] vibronic
+    Hamiltonian of any cell from its descriptors.  log_eps0s: candidate ln(ε0/eV); depth_shifts:
+    candidate b (eV); max_train: at most this many training structures per model (None: all).
     """
 
     depth_model: AtomSumKRR = field(default_factory=AtomSumKRR)
     coupling_model: AtomSumKRR = field(default_factory=AtomSumKRR)
-    max_train: int = 400
-    log_n0s: tuple[float | None, ...] = (None, -4.0, -2.0, 0.0, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0)
-    log_n0: float | None = None
+    max_train: int | None = 800
+    log_eps0s: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(-10, 31))
+    log_eps0: float = 1.0
     depth_shifts: tuple[float, ...] = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
     depth_shift: float = 0.0
 
@@ -164,32 +165,32 @@ class HamiltonianModel:
         q = np.concatenate([d.q.reshape(-1, *d.q.shape[2:]) for d in data])
         depth = np.concatenate([d.depth.reshape(-1) for d in data])
         depth_cells = np.concatenate([np.full(d.depth.size, d.ncells) for d in data])
-        mids, rates, coup, cells = [], [], [], []
+        mids, rates, coup, mid_depth, cells = [], [], [], [], []
         for d in data:
             qm, qd = descriptor_rates(d.q, d.dt)
             mids.append(qm.reshape(-1, *qm.shape[2:]))
             rates.append(qd.reshape(-1, *qd.shape[2:]))
-            coup.append((d.coupling * midpoints(d.depth)).reshape(-1))
+            coup.append(d.coupling.reshape(-1))
+            mid_depth.append(midpoints(d.depth).reshape(-1))
             cells.append(np.full(d.coupling.size, d.ncells))
         qm, qd, coup = np.concatenate(mids), np.concatenate(rates), np.concatenate(coup)
-        cells = np.concatenate(cells)
-        candidates = [c for c in self.log_n0s if c is None or c < np.log(cells.min()) - 0.5]
-        shifts = list(self.depth_shifts)
-        if len(np.unique(cells)) == 1:
-            candidates, shifts = [None], [0.0]
+        cells, mid_depth = np.concatenate(cells), np.concatenate(mid_depth)
+        several_sizes = len(np.unique(cells)) > 1
+        shifts = list(self.depth_shifts) if several_sizes else [0.0]
         depths = np.stack([depth - b / depth_cells for b in shifts], axis=1)
-        targets = np.stack([coup * size_factor(cells, c) for c in candidates], axis=1)
+        targets = np.stack([coup * size_factor(cells, mid_depth, c) for c in self.log_eps0s],
+                           axis=1)
         # the size corrections are chosen by how well the smaller cells predict the largest one
         rng = np.random.default_rng(seed)
         pick = rng.permutation(len(depth))[: self.max_train]
-        largest = depth_cells[pick] == depth_cells.max() if len(shifts) > 1 else None
+        largest = depth_cells[pick] == depth_cells.max() if several_sizes else None
         self.depth_model.fit(q[pick], depths[pick], seed=seed, validation=largest)
         self.depth_shift = float(shifts[self.depth_model.chosen])
         pick = rng.permutation(len(coup))[: self.max_train]
-        largest = cells[pick] == cells.max() if len(candidates) > 1 else None
+        largest = cells[pick] == cells.max() if several_sizes else None
         self.coupling_model.fit(qm[pick], targets[pick], rates=qd[pick], seed=seed,
                                 validation=largest)
-        self.log_n0 = candidates[self.coupling_model.chosen]
+        self.log_eps0 = float(self.log_eps0s[self.coupling_model.chosen])
         return self
 
     def predict_depth(self, q: np.ndarray, ncells: int) -> np.ndarray:
@@ -210,8 +211,8 @@ class HamiltonianModel:
         qm, qd = descriptor_rates(q, dt)
         flat = self.coupling_model.predict(qm.reshape(-1, *qm.shape[-2:]),
                                            qd.reshape(-1, *qd.shape[-2:]))
-        return flat.reshape(qm.shape[:-2]) / (size_factor(ncells, self.log_n0)
-                                              * midpoints(depth))
+        return flat.reshape(qm.shape[:-2]) / size_factor(ncells, midpoints(depth),
+                                                         self.log_eps0)
 
     def vibronic(self, q: np.ndarray, dt: float, ncells: int) -> VibronicHamiltonian:
         """ML vibronic Hamiltonian [traps..., CBM] from descriptors (nvac, nf, L, dim).

@@ -111,9 +111,9 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
     say = progress or (lambda text: None)
     train = training_set(sizes, trajectories, nframes, temperature, seed=seed, progress=say)
     model = HamiltonianModel(max_train=max_train).fit(train.data, seed=seed)
-    say(f"trained: ln N0 = {model.log_n0}, depth shift b = {model.depth_shift} eV")
+    say(f"trained: ln(ε0/eV) = {model.log_eps0}, depth shift b = {model.depth_shift} eV")
     results: dict = {"sizes": list(sizes), "large": large, "temperature": temperature,
-                     "log_n0": model.log_n0, "depth_shift_eV": model.depth_shift, "cases": []}
+                     "log_eps0": model.log_eps0, "depth_shift_eV": model.depth_shift, "cases": []}
     curves = {}
     for nvac in vacancies:
         cell, traj = simulate_cell(large, large_frames, nvac, temperature, seed=seed + 7 * nvac)

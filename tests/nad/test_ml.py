@@ -47,45 +47,59 @@ def test_several_target_columns_pick_the_consistent_one():
 # trained on 12x12 and 24x24 cells, applied to a 48x48 cell (slow)
 # ------------------------------------------------------------------------------------------
 
+LARGE_SEEDS = (4801, 4802, 4803)  # three independent 0.2 ps trajectories of the 48x48 cell
+
+
 @pytest.fixture(scope="module")
 def transfer():
+    """The model trained on 12x12 and 24x24 cells, and (cell, trajectory, TB states, TB trap
+    data) of each one-vacancy 48x48 trajectory."""
     train = training_set(sizes=(12, 24), trajectories=(3, 2), nframes=300, seed=0)
     model = HamiltonianModel(max_train=800).fit(train.data)
-    cell, traj = simulate_cell(48, 200, vacancies=1, seed=4801)
-    states = trap_states(cell, traj)
-    reference = trap_data(cell, traj, make_descriptor("soap"), states)
-    return model, cell, traj, states, reference
+    large = []
+    for seed in LARGE_SEEDS:
+        cell, traj = simulate_cell(48, 200, vacancies=1, seed=seed)
+        states = trap_states(cell, traj)
+        large.append((cell, traj, states, trap_data(cell, traj, make_descriptor("soap"), states)))
+    return model, large
 
 
 @pytest.mark.slow
 def test_ml_trap_depth_on_large_cell(transfer):
-    model, cell, _, _, ref = transfer
-    depth = model.predict_depth(ref.q, cell.ncells)
-    assert rmse(depth, ref.depth) <= 0.020                     # E_trap - E_CBM, eV
+    model, large = transfer
+    for cell, _, _, ref in large:
+        depth = model.predict_depth(ref.q, cell.ncells)
+        assert rmse(depth, ref.depth) <= 0.020                 # E_trap - E_CBM, eV
 
 
 @pytest.mark.slow
 def test_ml_coupling_magnitude_on_large_cell(transfer):
-    """R² = 0.94 on this trajectory (0.81 before the coupling was modelled times the depth).
-    Not robust: seeds 4802-4807 give 0.81, 0.87, 0.76, 0.96, 0.62, -0.58 (best-fit scale of the
-    prediction 0.66-0.95).  Measured cause: the static CBM amplitude on the vacancy shell of the
-    ideal defect cell, A(N)·√N = 5.91, 3.79, 2.49, 1.81 for n = 12, 24, 48, 96, follows
-    1/ln(1 + N·Δ/ε0) (Δ the cell's depth; residuals <= 1.3 % for n = 12-96), not 1/(Δ·ln(N/N0)):
-    the √N·ln(N/N0) law through n = 12 and 24 misses n = 48 by 12 %, and 1/Δ overshoots the
-    shallow-trap frames.  Targets coupling·√N·ln(1 + NΔ/ε0) with ln ε0 = 1.05 from the static
-    12/24 cells give 0.87, 0.94, 0.90, 0.90, 0.94, 0.98, 0.83 (seeds 4801-4807): more robust
-    but below 0.9 on this seed, hence not adopted yet."""
-    model, cell, _, _, ref = transfer
-    coupling = model.predict_coupling(ref.q, ref.dt, cell.ncells)
-    assert r_squared(np.abs(coupling), np.abs(ref.coupling)) >= 0.9
+    """R² of |⟨trap|dH/dt|CBM⟩| over the frames of three 48x48 trajectories: 0.912.
+
+    One 0.2 ps trajectory is a small sample of one vacancy's surroundings: per trajectory
+    (seeds 4801-4807) R² = 0.880, 0.903, 0.895, 0.887, 0.956, 0.973, 0.760, mostly through a
+    trajectory-wide scale of the prediction (best-fit scale 0.844-1.062; R² at that scale
+    0.889-0.980) that local descriptors cannot see; over all seven, R² = 0.921.  The size law
+    matters: the former √N·ln(N/N0)/Δ scaling gave R² = 0.865 over these three trajectories and
+    0.687 over all seven (-0.58 on seed 4807)."""
+    model, large = transfer
+    predicted, reference = [], []
+    for cell, _, _, ref in large:
+        predicted.append(np.abs(model.predict_coupling(ref.q, ref.dt, cell.ncells)).ravel())
+        reference.append(np.abs(ref.coupling).ravel())
+    assert r_squared(np.concatenate(predicted), np.concatenate(reference)) >= 0.9
 
 
 @pytest.mark.slow
 def test_trapping_time_from_ml_matches_direct_tb(transfer):
-    model, cell, traj, states, _ = transfer
-    tb = states.vibronic(labels=["trap0", "CBM"])
-    _, fit_tb = trapping(tb, 300_000, nreal=20, origins=100)
-    _, fit_ml = trapping(ml_vibronic(model, cell, traj), 300_000, nreal=20, origins=100)
+    """Populations averaged over the three trajectories: τ_ML/τ_TB = 0.98.  Per trajectory
+    (100 time origins each) the ratio is 1.10, 0.66, 1.14, with τ_TB from 62 to 197 ps: the
+    trapping time of one short trajectory follows its slow fluctuations."""
+    model, large = transfer
+    tb = [states.vibronic(labels=["trap0", "CBM"]) for _, _, states, _ in large]
+    ml = [ml_vibronic(model, cell, traj) for cell, traj, _, _ in large]
+    _, fit_tb = trapping(tb, 300_000, nreal=20, origins=34)
+    _, fit_ml = trapping(ml, 300_000, nreal=20, origins=34)
     assert fit_ml.tau == pytest.approx(fit_tb.tau, rel=0.20)
 
 
@@ -94,7 +108,8 @@ def test_trapping_time_scales_as_inverse_concentration(transfer):
     """ML on 48x48 cells: 4 vacancies trap 4x faster than 1 (concentration x4).
 
     Two independent 0.4 ps trajectories per concentration (the trapping time of one short
-    trajectory scatters by tens of per cent with its slow local fluctuations)."""
+    trajectory scatters by tens of per cent with its slow local fluctuations).  Measured ratio
+    3.23."""
     model = transfer[0]
     taus = {}
     for nvac, steps in ((1, 200_000), (4, 60_000)):
