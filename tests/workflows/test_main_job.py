@@ -15,6 +15,7 @@ from workflows.references import ALMABTE_BULK, ALMABTE_CROSS_PLANE
 
 REPO = Path(__file__).resolve().parents[2]
 ALMABTE_KAPPA = {t: ALMABTE_CROSS_PLANE[t] for t in (1e-7, 1e-6)}    # W/mK
+DFT_KAPPA_RTA_19 = 124.41   # W/mK, phono3py RTA of the PBEsol force constants, 19³ (REFERENCES §2)
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +48,13 @@ def test_cross_plane_kappa_matches_first_principles(films):
     """The film κ itself (measured: 34.90 and 81.43 W/mK, -7.7 % and -3.3 %)."""
     for row, reference in zip(films.rows, ALMABTE_KAPPA.values()):
         assert row.kappa_W_mK == pytest.approx(reference, rel=0.10)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="the shipped model's far fc2 "
+                   "couplings are not accurate enough yet (κ(19³) 116.8 W/mK, -6.1 %)")
+def test_bulk_kappa_matches_dft(films):
+    """Issue 4's κ_RTA(19³) within 5 % of DFT, for the shipped model: the main job's bulk κ is
+    that quantity (2×2×2 supercell, 0.03 Å displacements, 19³ mesh, 300 K, RTA, lattice constant
+    relaxed by the model: 5.43355 Å against the DFT 5.43356 Å)."""
+    assert films.kappa_bulk == pytest.approx(DFT_KAPPA_RTA_19, rel=0.05)
