@@ -11,14 +11,14 @@ neighbours, which falls with the number N of primitive cells as N^{-1/2} (the PN
 scaling) and, in two dimensions next to a scatterer that binds a level, by a further
 logarithmic factor (the s-wave threshold state of a 2D scatterer grows as ln r).  Measured on
 ideal defect cells of 12² to 96² primitive cells, the CBM amplitude on the vacancy shell
-follows c/(√N·ln(1 + N·Δ/ε0)) with Δ the cell's depth (residuals below 1.3 %), whereas
-c/(Δ·√N·ln(N/N0)) fitted to 12² and 24² misses 48² by 12 %.  So the coupling is modelled times
-s(N, Δ) = √N·ln(1 + N·Δ/ε0), with Δ the frame's depth and ln ε0 chosen from ``log_eps0s`` by
-how well the smaller training cells predict the largest one.  Likewise the defect pushes the
-CBM of a finite cell up by ∝ 1/N, the b/N term of the depth (b in eV).  The NAC follows as
-d_trap,CBM = coupling/Δ.  The kernels are Gaussian in the standardised descriptors (times
-q̇_a·q̇_b for the coupling), summed over atom pairs (the structure kernel of a per-atom model).
-Units: energy eV, time fs.
+follows c/(√N·ln(1 + N·Δ/ε0)) with Δ the cell's depth (residuals below 1.3 %; fitted to 12²
+and 24² alone, 2.6 % off at 48²), whereas c/(√N·ln(N/N0)) fitted to 12² and 24² misses 48² by
+12 %.  So the coupling is modelled times s(N, Δ) = √N·ln(1 + N·Δ/ε0), with Δ the frame's
+depth and ln ε0 chosen from ``log_eps0s`` by how well the smaller training cells predict the
+largest one.  Likewise the defect pushes the CBM of a finite cell up by ∝ 1/N, the b/N term of
+the depth (b in eV).  The NAC follows as d_trap,CBM = coupling/Δ.  The kernels are Gaussian in
+the standardised descriptors (times q̇_a·q̇_b for the coupling), summed over atom pairs (the
+structure kernel of a per-atom model).  Units: energy eV, time fs.
 """
 from __future__ import annotations
 

@@ -80,8 +80,8 @@ def test_ml_coupling_magnitude_on_large_cell(transfer):
     (seeds 4801-4807) R² = 0.880, 0.903, 0.895, 0.887, 0.956, 0.973, 0.760, mostly through a
     trajectory-wide scale of the prediction (best-fit scale 0.844-1.062; R² at that scale
     0.889-0.980) that local descriptors cannot see; over all seven, R² = 0.921.  The size law
-    matters: the former √N·ln(N/N0)/Δ scaling gave R² = 0.865 over these three trajectories and
-    0.687 over all seven (-0.58 on seed 4807)."""
+    matters: the former target coupling·Δ·√N·ln(N/N0) gave R² = 0.865 over these three
+    trajectories and 0.687 over all seven (-0.58 on seed 4807)."""
     model, large = transfer
     predicted, reference = [], []
     for cell, _, _, ref in large:
