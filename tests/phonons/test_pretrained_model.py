@@ -15,8 +15,9 @@ from phonons import bulk_kappa, compute_force_constants, harmonic_frequencies
 from phonons_refdata import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, KAPPA_RTA_11, Q_GAMMA, Q_L,
                              Q_X, distinct)
 
-KNOWN_GAP = pytest.mark.xfail(strict=True, raises=AssertionError, reason="the shipped model's "
-                              "force constants are not accurate enough yet (TA(L) 3.25 vs 3.10 THz)")
+KNOWN_GAP = pytest.mark.xfail(strict=True, raises=AssertionError,
+                              reason="the shipped model's force constants are not accurate "
+                              "enough yet (TA(L) 3.25 vs 3.10 THz)")
 
 pytestmark = pytest.mark.slow
 
