@@ -16,6 +16,7 @@ from .descriptors import make_descriptor
 from .hopping import HoppingResult, VibronicHamiltonian, run_surface_hopping
 from .md import Trajectory
 from .ml import HamiltonianModel
+from .trajectory import ElectronicTrajectory
 
 
 @dataclass
@@ -53,9 +54,9 @@ def ml_vibronic(model: HamiltonianModel, cell: DefectCell, trajectory: Trajector
     return model.vibronic(q, trajectory.dt, cell.ncells)
 
 
-def tb_vibronic(cell: DefectCell, trajectory: Trajectory) -> VibronicHamiltonian:
-    """Direct-TB vibronic Hamiltonian [traps..., CBM] (midpoint energies, overlap NACs)."""
-    states = trap_states(cell, trajectory)
+def tb_vibronic(cell: DefectCell, states: ElectronicTrajectory) -> VibronicHamiltonian:
+    """Direct-TB vibronic Hamiltonian [traps..., CBM] (midpoint energies, overlap NACs) of the
+    states :func:`nad.dataset.trap_states` tracked along a trajectory of ``cell``."""
     nvac = len(cell.environments)
     return states.vibronic(labels=[f"trap{j}" for j in range(nvac)] + ["CBM"])
 
@@ -88,6 +89,10 @@ def trapping(ham: VibronicHamiltonian | list[VibronicHamiltonian], nsteps: int, 
                                      final=float(np.mean(finals)))
 
 
+#: a fitted trapping time beyond this many simulated times is reported as not resolved
+RESOLVED_SPANS = 10.0
+
+
 def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                    trajectories: tuple[int, ...] = (3, 2), nframes: int = 300,
                    large: int = 48, large_frames: int = 200,
@@ -101,7 +106,9 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
     ``large`` cell with each number of ``vacancies`` → ML vibronic Hamiltonians → DISH NA-MD
     (``nsteps`` of 1 fs for one vacancy, fewer for more) → trapping time vs concentration.
     With ``direct_tb`` the one-vacancy large cell is also solved by direct TB (ML accuracy and
-    the ML-vs-TB trapping time).  Times fs, energies eV.
+    the ML-vs-TB trapping time).  Each trapping time comes with its fit's standard error and
+    whether it is resolved (at most ``RESOLVED_SPANS`` times the simulated time; a longer one
+    is a fit to a barely decaying population).  Times fs, energies eV.
     """
     from . import plots
     from .ml import r_squared, rmse
@@ -121,18 +128,23 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
         ham = ml_vibronic(model, cell, traj, train.descriptor_kind)
         pops, fit = trapping(ham, steps, nreal, origins, temperature, seed=seed + 1)
         conc = nvac / cell.ncells
-        case = {"vacancies": nvac, "concentration": conc, "tau_ml_fs": fit.tau,
+        span = steps * ham.dt
+        case = {"vacancies": nvac, "concentration": conc, "simulated_fs": span,
+                "tau_ml_fs": fit.tau, "tau_ml_error_fs": fit.tau_error,
+                "tau_ml_resolved": fit.tau <= RESOLVED_SPANS * span,
                 "mean_depth_ml_eV": float(-ham.energies[:, :-1].mean())}
         curves[f"ML, c = {100 * conc:.3f} %"] = (pops.times, pops.populations[:, -1],
                                                   fit.fitted)
         if direct_tb and nvac == 1:
-            tb = tb_vibronic(cell, traj)
-            pops_tb, fit_tb = trapping(tb, steps, nreal, origins, temperature, seed=seed + 1)
-            ref = trap_data(cell, traj, make_descriptor(train.descriptor_kind),
-                            trap_states(cell, traj))
+            states = trap_states(cell, traj)
+            pops_tb, fit_tb = trapping(tb_vibronic(cell, states), steps, nreal, origins,
+                                       temperature, seed=seed + 1)
+            ref = trap_data(cell, traj, make_descriptor(train.descriptor_kind), states)
             depth = model.predict_depth(ref.q, cell.ncells)
             coupling = model.predict_coupling(ref.q, ref.dt, cell.ncells)
-            case.update(tau_tb_fs=fit_tb.tau, depth_rmse_eV=rmse(depth, ref.depth),
+            case.update(tau_tb_fs=fit_tb.tau, tau_tb_error_fs=fit_tb.tau_error,
+                        tau_tb_resolved=fit_tb.tau <= RESOLVED_SPANS * span,
+                        depth_rmse_eV=rmse(depth, ref.depth),
                         coupling_magnitude_r2=r_squared(np.abs(coupling), np.abs(ref.coupling)))
             curves[f"TB, c = {100 * conc:.3f} %"] = (pops_tb.times, pops_tb.populations[:, -1],
                                                       fit_tb.fitted)

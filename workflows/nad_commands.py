@@ -131,9 +131,16 @@ def _cmd_hop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _tau(case: dict, source: str) -> str:
+    """'12.3 ± 0.4 ps', starred when the run does not resolve it."""
+    star = "" if case[f"tau_{source}_resolved"] else "*"
+    return (f"{case[f'tau_{source}_fs'] / 1000:.1f} ± "
+            f"{case[f'tau_{source}_error_fs'] / 1000:.1f} ps{star}")
+
+
 def _cmd_trapping(args: argparse.Namespace) -> int:
     from nad.hopping import NADInputError
-    from nad.pipeline import trapping_study
+    from nad.pipeline import RESOLVED_SPANS, trapping_study
 
     if len(args.sizes) != len(args.trajectories):
         return _error("--trajectories: give one count per --sizes entry")
@@ -148,13 +155,18 @@ def _cmd_trapping(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("mts: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    unresolved = False
     for case in results["cases"]:
-        line = (f"c = {100 * case['concentration']:.4f} %  tau_ML = "
-                f"{case['tau_ml_fs'] / 1000:.1f} ps")
+        line = f"c = {100 * case['concentration']:.4f} %  tau_ML = {_tau(case, 'ml')}"
         if "tau_tb_fs" in case:
-            line += (f"  tau_TB = {case['tau_tb_fs'] / 1000:.1f} ps  depth RMSE = "
+            line += (f"  tau_TB = {_tau(case, 'tb')}  depth RMSE = "
                      f"{1000 * case['depth_rmse_eV']:.1f} meV  |coupling| R2 = "
                      f"{case['coupling_magnitude_r2']:.3f}")
+        unresolved |= not all(case[key] for key in case if key.endswith("_resolved"))
         print(line)
+    if unresolved:
+        print(f"* longer than {RESOLVED_SPANS:g}x the simulated time "
+              f"({results['cases'][0]['simulated_fs'] / 1000:g} ps for one vacancy): not "
+              "resolved, raise --nsteps")
     print(f"outputs      {args.output}")
     return EXIT_OK

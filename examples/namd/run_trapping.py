@@ -43,8 +43,10 @@ def main(argv: list[str]) -> None:
         results = trapping_study(out, progress=lambda s: print(
             f"[{time.perf_counter() - start:6.0f} s] {s}", flush=True), **settings)
     for case in results["cases"]:
-        print(f"c = {100 * case['concentration']:.4f} %: tau_ML = {case['tau_ml_fs'] / 1e3:.1f} ps"
-              + (f", tau_TB = {case['tau_tb_fs'] / 1e3:.1f} ps" if "tau_tb_fs" in case else ""))
+        taus = [f"tau_{src.upper()} = {case[f'tau_{src}_fs'] / 1e3:.1f} ps"
+                + ("" if case[f"tau_{src}_resolved"] else " (over 10x the run: not resolved)")
+                for src in ("ml", "tb") if f"tau_{src}_fs" in case]
+        print(f"c = {100 * case['concentration']:.4f} %: " + ", ".join(taus))
     print(f"wrote {out}")
 
 

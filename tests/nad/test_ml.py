@@ -7,7 +7,7 @@ import pytest
 from nad.dataset import simulate_cell, trap_data, trap_states
 from nad.descriptors import make_descriptor
 from nad.ml import AtomSumKRR, HamiltonianModel, r_squared, rmse
-from nad.pipeline import ml_vibronic, training_set, trapping
+from nad.pipeline import ml_vibronic, tb_vibronic, training_set, trapping
 
 
 # ------------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ def test_trapping_time_from_ml_matches_direct_tb(transfer):
     (100 time origins each) the ratio is 1.10, 0.66, 1.14, with τ_TB from 62 to 197 ps: the
     trapping time of one short trajectory follows its slow fluctuations."""
     model, large = transfer
-    tb = [states.vibronic(labels=["trap0", "CBM"]) for _, _, states, _ in large]
+    tb = [tb_vibronic(cell, states) for cell, _, states, _ in large]
     ml = [ml_vibronic(model, cell, traj) for cell, traj, _, _ in large]
     _, fit_tb = trapping(tb, 300_000, nreal=20, origins=34)
     _, fit_ml = trapping(ml, 300_000, nreal=20, origins=34)

@@ -1,7 +1,10 @@
 """`mts namd ...`: output, exit codes and one-line errors."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pytest
 
 from nad.hopping import VibronicHamiltonian
 from nad.pyxaid_io import write_hamiltonians
@@ -38,3 +41,31 @@ def test_namd_hop_bad_input_is_one_line(tmp_path, capsys):
     assert err.startswith("mts: error:") and "Ham_0_im" in err and "\n" not in err
     assert main(["namd", "hop", str(tmp_path / "missing"), "--dt", "1", "--nsteps", "10"]) == 2
     assert main(["namd", "trapping", "--sizes", "12", "24", "--trajectories", "1"]) == 2
+
+
+def test_namd_trapping_writes_results_and_figures(tmp_path, capsys):
+    """The whole chain on tiny cells (the physics of the default sizes is tests/nad/test_ml.py):
+    exit code, results.json, the four figures, the printed summary."""
+    out = tmp_path / "trapping"
+    code = main(["namd", "trapping", "--output", str(out), "--sizes", "8", "12",
+                 "--trajectories", "1", "1", "--frames", "40", "--large", "16",
+                 "--large-frames", "30", "--vacancies", "1", "2", "--nsteps", "20000",
+                 "--nreal", "4"])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    cases = results["cases"]
+    assert [case["vacancies"] for case in cases] == [1, 2]
+    assert [case["concentration"] for case in cases] == pytest.approx([1 / 256, 2 / 256])
+    assert cases[0]["tau_ml_fs"] > 0 and cases[0]["tau_tb_fs"] > 0
+    assert -np.inf < cases[0]["coupling_magnitude_r2"] <= 1.0
+    # 20 000 steps of 1 fs for both (at least 20 000 each); times beyond 10x that are flagged
+    assert [case["simulated_fs"] for case in cases] == pytest.approx([20_000.0, 20_000.0])
+    flags = [(case[f"tau_{src}_fs"] <= 200_000, case[f"tau_{src}_resolved"])
+             for case in cases for src in ("ml", "tb") if f"tau_{src}_fs" in case]
+    assert all(expected == flag for expected, flag in flags)
+    for name in ("populations.png", "trapping_vs_concentration.png", "parity_depth.png",
+                 "parity_coupling.png"):
+        assert (out / name).stat().st_size > 0
+    printed = capsys.readouterr().out
+    assert "tau_TB" in printed
+    assert ("not resolved, raise --nsteps" in printed) == (not all(f for _, f in flags))
