@@ -165,8 +165,7 @@ def _cmd_trapping(args: argparse.Namespace) -> int:
         unresolved |= not all(case[key] for key in case if key.endswith("_resolved"))
         print(line)
     if unresolved:
-        print(f"* longer than {RESOLVED_SPANS:g}x the simulated time "
-              f"({results['cases'][0]['simulated_fs'] / 1000:g} ps for one vacancy): not "
-              "resolved, raise --nsteps")
+        print(f"* longer than {RESOLVED_SPANS:g}x its simulated time: not resolved, "
+              "raise --nsteps")
     print(f"outputs      {args.output}")
     return EXIT_OK
