@@ -1,8 +1,6 @@
 """Shared fixtures of the potentials tests: small random models and structures (float64)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -14,8 +12,6 @@ from potentials.model import EquivariantPotential, ModelConfig
 # two shared cores: one torch thread avoids spin-waiting against other jobs (and keeps tests fast)
 torch.set_num_threads(1)
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "potentials" / "data"
 A_SI = 5.43356  # Å, PBEsol lattice constant of the DFT data
 
 

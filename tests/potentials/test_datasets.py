@@ -1,8 +1,6 @@
 """Datasets: extxyz with REF_* keys or plain ASE results, phonopy yaml, labels and splits."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from ase import Atoms
@@ -11,7 +9,7 @@ from ase.io import write
 
 from potentials.datasets import DatasetError, read_dataset, split_indices
 
-DATA = Path(__file__).resolve().parents[2] / "potentials" / "data"
+from potentials_refdata import DATA
 
 
 def test_extxyz_with_ref_keys():

@@ -3,17 +3,15 @@ against phono3py's own fc2/fc3 fit: exactly for forces of a truncated Taylor exp
 finite-difference order for the DFT forces and for a model's forces inside a training batch."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
-import potentials
 from potentials.datasets import read_dataset
 from potentials.fc_loss import DisplacementSetError, displacement_terms
 
-DATA = Path(potentials.__file__).parent / "data"
+from potentials_refdata import DATA
+
 YAML = DATA / "phono3py_disp.yaml"
 EXTXYZ = DATA / "si-pbesol-fc3-disp111.extxyz"
 

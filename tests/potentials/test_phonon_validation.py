@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,8 +10,7 @@ import torch
 from potentials.model_files import load_model
 from potentials.phonon_validation import PhononValidation, kappa_rta
 
-DATA = Path(__file__).resolve().parents[2] / "potentials" / "data"
-KAPPA_DFT_RTA_300K_11 = 108.98  # W/mK, phono3py with the DFT fc (REFERENCES §2)
+from potentials_refdata import DATA, KAPPA_DFT_RTA_300K_11
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ against force constants and κ computed by phono3py from the DFT forces."""
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import phono3py
@@ -13,8 +12,8 @@ from ase import Atoms
 from potentials import pretrained_calculator
 from potentials.datasets import read_dataset, split_indices
 
-DATA = Path(__file__).resolve().parents[2] / "potentials" / "data"
-KAPPA_DFT_RTA_300K_11 = 108.98  # W/mK, phono3py with the DFT fc (REFERENCES §2)
+from potentials_refdata import DATA, KAPPA_DFT_RTA_300K_11
+
 SHELL_RADIUS = 4.6              # Å: first three neighbour shells (2.35, 3.84, 4.50 Å)
 
 

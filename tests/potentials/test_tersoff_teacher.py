@@ -4,7 +4,6 @@ to ±2 %, it reproduces the teacher's forces on unseen strained structures (RMSE
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +16,8 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
 
 from potentials import MLCalculator, train
 
-DATA = Path(__file__).resolve().parents[2] / "potentials" / "data"
+from potentials_refdata import DATA
+
 A_TERSOFF = 5.432  # Å
 
 
