@@ -136,9 +136,17 @@ def descriptor_rates(q: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def size_factor(ncells: int | np.ndarray, depth: np.ndarray, log_eps0: float) -> np.ndarray:
-    """Band–trap coupling scale √N·ln(1 + N·Δ/ε0) for N primitive cells, depths Δ and ε0 in eV."""
+    """Band–trap coupling scale √N·ln(1 + N·Δ/ε0) for N primitive cells, depths Δ and ε0 in eV.
+
+    Raises ValueError for a depth Δ <= 0 (a trap level at or above the CBM has no such scale).
+    """
     n = np.asarray(ncells, float)
-    return np.sqrt(n) * np.log1p(n * np.asarray(depth, float) / np.exp(log_eps0))
+    depth = np.asarray(depth, float)
+    if depth.size and not np.min(depth) > 0.0:
+        frame = np.unravel_index(np.argmin(depth), depth.shape)
+        raise ValueError(f"depth: E_CBM - E_trap must be positive, got {np.min(depth):.4g} eV "
+                         f"at index {tuple(int(i) for i in frame)} (the trap is not below the CBM)")
+    return np.sqrt(n) * np.log1p(n * depth / np.exp(log_eps0))
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 
 from nad.dataset import simulate_cell, trap_data, trap_states
 from nad.descriptors import make_descriptor
-from nad.ml import AtomSumKRR, HamiltonianModel, r_squared, rmse
+from nad.ml import AtomSumKRR, HamiltonianModel, r_squared, rmse, size_factor
 from nad.pipeline import ml_vibronic, tb_vibronic, training_set, trapping
 
 
@@ -41,6 +41,14 @@ def test_several_target_columns_pick_the_consistent_one():
     noisy = clean + rng.normal(scale=2.0, size=200)
     model = AtomSumKRR().fit(q, np.stack([noisy, clean], axis=1))
     assert model.chosen == 1
+
+
+def test_size_factor_is_the_2d_threshold_law():
+    """√N·ln(1 + N·Δ/ε0) by hand, and a clear error for a trap at or above the CBM."""
+    assert size_factor(144, np.array([0.07]), 1.0) == pytest.approx(
+        [12.0 * np.log(1.0 + 144 * 0.07 / np.e)], rel=1e-14)
+    with pytest.raises(ValueError, match=r"depth: .* -0.01 eV at index \(1,\)"):
+        size_factor(144, np.array([0.05, -0.01]), 1.0)
 
 
 # ------------------------------------------------------------------------------------------
