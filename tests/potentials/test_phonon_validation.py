@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from potentials.model_files import load_model
-from potentials.phonon_validation import PhononValidation, kappa_rta
+from potentials.phonon_validation import PhononValidation
 
 from potentials_refdata import DATA, KAPPA_DFT_RTA_300K_11
 
@@ -19,11 +19,26 @@ def validation() -> PhononValidation:
     return PhononValidation(section, DATA)
 
 
-def test_reference_force_constants_give_the_dft_kappa(validation):
+def test_reference_force_constants_score_zero_and_give_the_dft_kappa(validation):
     """The reference fc2/fc3 it compares models with are phono3py's DFT ones: κ = 108.98 W/mK."""
-    kappa = kappa_rta(validation.phono3py, validation.fc2_ref, validation.fc3_ref,
-                      [11, 11, 11], 300.0)
-    assert kappa == pytest.approx(KAPPA_DFT_RTA_300K_11, rel=1e-3)
+    values = validation.force_constant_metrics(validation.fc2_ref, validation.fc3_ref)
+    assert values["fc2_error"] == values["fc2_far_error"] == values["fc3_error"] == 0.0
+    assert values["kappa"] == pytest.approx(KAPPA_DFT_RTA_300K_11, rel=1e-3)
+    assert values["kappa_error"] < 1e-3
+
+
+def test_fc2_errors_split_at_the_third_shell(validation):
+    """fc2_error covers the atom itself and the 4 + 12 + 12 neighbours of the first three
+    diamond shells (2.35, 3.84, 4.50 Å < 4.6 Å); fc2_far_error the other 35 atoms of the
+    64-atom supercell, whatever happens within the shells."""
+    assert validation.mask2.sum(axis=1).tolist() == [29, 29]
+    fc2 = validation.fc2_ref.copy()
+    fc2[validation.mask2] *= 0.95
+    fc2[~validation.mask2] *= 1.1
+    values = validation.force_constant_metrics(fc2, validation.fc3_ref)
+    assert values["fc2_error"] == pytest.approx(0.05, rel=1e-9)
+    assert values["fc2_far_error"] == pytest.approx(0.1, rel=1e-9)
+    assert values["fc3_error"] == 0.0
 
 
 def test_float32_training_model_is_validated_in_float64(validation):
@@ -34,7 +49,7 @@ def test_float32_training_model_is_validated_in_float64(validation):
     metrics32 = validation.metrics(model32)
     metrics64 = validation.metrics(model64)
     assert next(model32.parameters()).dtype == torch.float32
-    for key in ("fc2_error", "fc3_error", "kappa"):
+    for key in ("fc2_error", "fc2_far_error", "fc3_error", "kappa"):
         assert metrics32[key] == pytest.approx(metrics64[key], rel=1e-9), key
     assert metrics64["kappa_error"] == pytest.approx(
         abs(metrics64["kappa"] / KAPPA_DFT_RTA_300K_11 - 1.0), rel=1e-12)
