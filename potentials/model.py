@@ -51,8 +51,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if not self.species:
             raise ValueError("ModelConfig.species must list at least one chemical symbol")
-        if not 0 <= self.l_max <= 3:
-            raise ValueError(f"l_max must be in 0..3, got {self.l_max}")
+        if self.l_max < 0:
+            raise ValueError(f"l_max must be >= 0, got {self.l_max}")
         if self.envelope_p < 5:
             raise ValueError(f"envelope_p must be >= 5 for smooth force constants, got {self.envelope_p}")
         n = len(self.species)

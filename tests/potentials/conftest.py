@@ -15,13 +15,14 @@ torch.set_num_threads(1)
 A_SI = 5.43356  # Å, PBEsol lattice constant of the DFT data
 
 
-@pytest.fixture(scope="session")
-def random_model() -> EquivariantPotential:
-    """A small untrained two-species model in float64 (weights from a fixed seed)."""
+@pytest.fixture(scope="session", params=[2, 4], ids=lambda l: f"l_max={l}")
+def random_model(request) -> EquivariantPotential:
+    """A small untrained two-species model in float64 (weights from a fixed seed), with angular
+    features up to l = 2 (the default) and l = 4."""
     torch.manual_seed(1)
-    config = ModelConfig(species=["Si", "C"], cutoff=4.0, channels=8, num_layers=2,
-                         radial_hidden=16, update_hidden=16, energy_shifts=[-5.0, -7.0],
-                         energy_scales=[0.5, 0.7])
+    config = ModelConfig(species=["Si", "C"], cutoff=4.0, channels=8, l_max=request.param,
+                         num_layers=2, radial_hidden=16, update_hidden=16,
+                         energy_shifts=[-5.0, -7.0], energy_scales=[0.5, 0.7])
     return EquivariantPotential(config).to(torch.float64).eval()
 
 

@@ -136,6 +136,8 @@ def test_cuda_matches_cpu(si_supercell):
 def test_config_validation():
     with pytest.raises(ValueError, match="envelope_p"):
         ModelConfig(species=["Si"], envelope_p=3)
+    with pytest.raises(ValueError, match="l_max"):
+        ModelConfig(species=["Si"], l_max=-1)
     with pytest.raises(ValueError, match="unknown model config keys"):
         ModelConfig.from_dict({"species": ["Si"], "channel": 3})
     with pytest.raises(ValueError, match="species"):
