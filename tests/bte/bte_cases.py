@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -357,10 +358,24 @@ def make_case(root: Path, src, name: str, *, control: dict | None = None,
     return run
 
 
+#: prefixes of the variables an MPI library sets in a process it initialises
+LAUNCHER_VARIABLES = ("OMPI_", "PMIX_", "PMI_")
+
+
+def mpirun(n: int, *command: str) -> subprocess.CompletedProcess:
+    """``mpirun -n n command...`` (oversubscribed, root allowed; needs mpirun on the PATH).
+
+    mpirun gets the environment without the MPI launcher variables: once anything in the
+    calling process has initialised MPI (ASE's ``world`` does, in any process where mpi4py has
+    been imported), Open MPI has set them at the C level, and an mpirun that inherits them
+    exits with status 1 and no output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(LAUNCHER_VARIABLES)}
+    return subprocess.run([shutil.which("mpirun"), "-n", str(n), "--oversubscribe",
+                           "--allow-run-as-root", *command],
+                          capture_output=True, text=True, timeout=600, env=env)
+
+
 def mpirun_bte(n: int, run_dir: Path, out: Path, *options: str) -> subprocess.CompletedProcess:
-    """``mpirun -n n mts bte run run_dir -o out -q options...`` (oversubscribed, root allowed);
-    needs mpirun on the PATH."""
-    cmd = [shutil.which("mpirun"), "-n", str(n), "--oversubscribe", "--allow-run-as-root",
-           sys.executable, "-m", "workflows.cli", "bte", "run", str(run_dir), "-o", str(out),
-           "-q", *options]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    """``mpirun -n n mts bte run run_dir -o out -q options...`` through :func:`mpirun`."""
+    return mpirun(n, sys.executable, "-m", "workflows.cli", "bte", "run", str(run_dir),
+                  "-o", str(out), "-q", *options)

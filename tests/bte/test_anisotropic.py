@@ -17,6 +17,7 @@ are exact for the solver's input: what is left is the spatial discretisation.
 """
 from __future__ import annotations
 
+import importlib.util
 import shutil
 
 import numpy as np
@@ -362,10 +363,10 @@ def test_modes_npz_from_input_folder_equals_python_api(case_factory, phonon):
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="no mpirun on this machine")
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py is not installed")
 def test_modes_folder_under_mpi_equals_serial(case_factory, phonon, tmp_path):
     """The MODES folder (half of the (band, direction) pairs hold no modes and are dealt to no
     rank) under mpirun -n 2 and 3: fields equal the serial run's after 15 iterations."""
-    pytest.importorskip("mpi4py")
     run = _modes_folder(case_factory, phonon, "mpi")
     _write_npz(run / "input" / "modes.npz", synthetic_modes())
     serial = bte.solve(bte.read_input_folder(run), max_iter=15, residual_temp=1e-30,

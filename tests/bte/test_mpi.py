@@ -2,17 +2,24 @@
 1e-10, steady and transient (ranks need not divide the number of directions)."""
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import bte
-from bte_cases import mpirun_bte
+from bte_cases import mpirun, mpirun_bte
 
-pytest.importorskip("mpi4py")
 MPIRUN = shutil.which("mpirun")
+# mpi4py is looked up, not imported: imported here, it would let ASE initialise MPI in the
+# test process (see mpirun_bte)
 pytestmark = [pytest.mark.skipif(MPIRUN is None, reason="no mpirun on this machine"),
+              pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
+                                 reason="mpi4py is not installed"),
               pytest.mark.slow]
 
 
@@ -49,3 +56,17 @@ def test_ranks_reproduce_the_serial_transient_run(case_factory, tmp_path):
         assert done.returncode == 0, done.stderr
         ttg = np.loadtxt(out / "TTG.dat")
         np.testing.assert_allclose(ttg[:, 1], serial.probe_temperature, rtol=0, atol=1e-10)
+
+
+def test_mpirun_works_from_a_process_that_initialised_mpi():
+    """A process that has initialised MPI (here directly; in a test run, ASE's ``world`` once
+    mpi4py is imported) can still start mpirun: the ranks run and report the world size."""
+    script = ("import sys; sys.path.insert(0, sys.argv[1]); from mpi4py import MPI; "
+              "from bte_cases import mpirun; "
+              "done = mpirun(2, sys.executable, '-c', "
+              "'from mpi4py import MPI; print(MPI.COMM_WORLD.Get_size())'); "
+              "print(done.returncode, done.stdout.replace(chr(10), ''))")
+    child = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)],
+                           capture_output=True, text=True, timeout=300)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "0 22"             # each of the 2 ranks printed "2"
