@@ -16,7 +16,7 @@ from bte_cases import mpirun, mpirun_bte
 
 MPIRUN = shutil.which("mpirun")
 # mpi4py is looked up, not imported: imported here, it would let ASE initialise MPI in the
-# test process (see mpirun_bte)
+# test process (see bte_cases.mpirun)
 pytestmark = [pytest.mark.skipif(MPIRUN is None, reason="no mpirun on this machine"),
               pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None,
                                  reason="mpi4py is not installed"),
