@@ -106,6 +106,11 @@ class PhononValidation:
     def force_constant_metrics(self, fc2: np.ndarray, fc3: np.ndarray) -> dict[str, float]:
         """fc2_error, fc2_far_error, fc3_error (relative), kappa (W/mK) and kappa_error
         (relative, if a reference is set) of compact fc2 [eV/Å^2] and fc3 [eV/Å^3]."""
+        for name, given, reference in (("fc2", fc2, self.fc2_ref), ("fc3", fc3, self.fc3_ref)):
+            if np.shape(given) != reference.shape:
+                raise ValueError(f"{name}: shape {np.shape(given)}, but the reference "
+                                 f"{self.options['phono3py_yaml']} gives compact {name} of "
+                                 f"shape {reference.shape}")
         values = {"fc2_error": relative_error(fc2, self.fc2_ref, self.mask2),
                   "fc2_far_error": relative_error(fc2, self.fc2_ref, ~self.mask2),
                   "fc3_error": relative_error(fc3, self.fc3_ref, self.mask3)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 import tomllib
 
+import numpy as np
 import pytest
 import torch
 
@@ -39,6 +40,14 @@ def test_fc2_errors_split_at_the_third_shell(validation):
     assert values["fc2_error"] == pytest.approx(0.05, rel=1e-9)
     assert values["fc2_far_error"] == pytest.approx(0.1, rel=1e-9)
     assert values["fc3_error"] == 0.0
+
+
+def test_force_constants_of_another_supercell_are_refused(validation):
+    """Force constants of another shape (here full instead of compact fc2) are a clear error,
+    not a broadcasting accident in the masks."""
+    with pytest.raises(ValueError, match=r"fc2: shape \(64, 64, 3, 3\).*phono3py_disp.yaml.*"
+                                         r"\(2, 64, 3, 3\)"):
+        validation.force_constant_metrics(np.zeros((64, 64, 3, 3)), validation.fc3_ref)
 
 
 def test_float32_training_model_is_validated_in_float64(validation):
