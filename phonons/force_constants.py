@@ -13,6 +13,7 @@ an existing ``phono3py_disp.yaml`` plus ``FORCES_FC3``.  :meth:`ForceConstants.w
 from __future__ import annotations
 
 import os
+import uuid
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -200,13 +201,19 @@ def _read_cached(path: Path | None, atoms: Atoms) -> np.ndarray | None:
 
 
 def _write_cached(path: Path | None, atoms: Atoms, forces: np.ndarray) -> None:
+    """Write one cache entry atomically.  Batch workers may compute the same displacement at
+    once, so each writes its own temporary file; a cache directory removed while we write (a
+    worker that finished the same stage cleans it up) only means this entry is not kept."""
     if path is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, numbers=atoms.numbers, cell=np.array(atoms.cell), positions=atoms.positions,
-             forces=forces)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(tmp, numbers=atoms.numbers, cell=np.array(atoms.cell),
+                 positions=atoms.positions, forces=forces)
+        os.replace(tmp, path)
+    except FileNotFoundError:
+        tmp.unlink(missing_ok=True)
 
 
 def _forces_one(atoms: Atoms, calculator: Calculator) -> np.ndarray:

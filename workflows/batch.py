@@ -30,6 +30,8 @@ Units: thickness m, temperature K, κ W m^-1 K^-1.
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -185,7 +187,7 @@ def run_job(config: BatchConfig, job: BatchJob) -> BatchRow:
                         cached=False)
     jobs_dir = Path(config.output) / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
-    tmp = jobs_dir / f".{job.job_id}.json.tmp"
+    tmp = jobs_dir / f".{job.job_id}.{os.getpid()}-{uuid.uuid4().hex[:8]}.json.tmp"
     tmp.write_text(json.dumps(asdict(row), indent=1))
     tmp.replace(jobs_dir / f"{job.job_id}.json")
     return row

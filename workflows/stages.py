@@ -50,25 +50,33 @@ def run_stage(root: str | Path, name: str, inputs: dict,
     key = stage_key(name, inputs)
     final = Path(root) / f"{name}-{key}"
     if (final / MARKER).is_file():
-        return Stage(name, key, final, json.loads((final / MARKER).read_text())["summary"],
-                     True)
+        return _finished_stage(name, key, final)
     tmp = Path(root) / f".{name}-{key}.{os.getpid()}-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
         summary = build(tmp)
         (tmp / MARKER).write_text(json.dumps({"stage": name, "key": key, "inputs": inputs,
                                               "summary": summary}, indent=1, default=str))
-        if final.exists():             # an unfinished leftover, or a concurrent winner
-            if (final / MARKER).is_file():
-                shutil.rmtree(tmp)
-                return Stage(name, key, final,
-                             json.loads((final / MARKER).read_text())["summary"], True)
-            shutil.rmtree(final)
-        os.replace(tmp, final)
+        if final.exists() and not (final / MARKER).is_file():
+            shutil.rmtree(final)           # a leftover without a marker is never a finished stage
+        try:
+            os.replace(tmp, final)
+        except OSError:
+            # Another process published the same stage first (the rename then finds a
+            # non-empty directory); its result is as good as ours.
+            if not (final / MARKER).is_file():
+                raise
+            shutil.rmtree(tmp)
+            return _finished_stage(name, key, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return Stage(name, key, final, summary, False)
+
+
+def _finished_stage(name: str, key: str, directory: Path) -> Stage:
+    summary = json.loads((directory / MARKER).read_text())["summary"]
+    return Stage(name, key, directory, summary, True)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -201,3 +201,38 @@ def test_strained_cell_round_trip(tmp_path, silicon_tersoff):
     kappa = phonons.mode_properties(fc, (5, 5, 5), 300.0).kappa()
     again = phonons.mode_properties(loaded, (5, 5, 5), 300.0).kappa()
     np.testing.assert_allclose(np.diag(again), np.diag(kappa), rtol=1e-3)
+
+
+@pytest.mark.parametrize("other_worker", ["writes the same entry", "removes the cache"])
+def test_other_batch_worker_between_write_and_rename(tmp_path, monkeypatch, other_worker):
+    """Batch workers computing the same stage share its force cache: another worker may write
+    the same entry, or finish the stage and remove the cache, between our write and rename.
+    Neither may make our evaluation fail."""
+    import shutil
+
+    from ase.build import bulk
+
+    from phonons import force_constants as module
+    atoms = bulk("Si", cubic=True)
+    forces = np.arange(24.0).reshape(8, 3)
+    path = tmp_path / "fc3" / "disp-00001.npz"
+    real_savez = np.savez
+    others: list[str] = []
+
+    def savez_then_other_worker(file, **arrays):
+        real_savez(file, **arrays)
+        if not others:
+            others.append(str(file))
+            if other_worker == "writes the same entry":
+                module._write_cached(path, atoms, forces + 1)
+            else:
+                shutil.rmtree(path.parent)
+
+    monkeypatch.setattr(module.np, "savez", savez_then_other_worker)
+    module._write_cached(path, atoms, forces)
+    assert len(others) == 1
+    if other_worker == "writes the same entry":
+        np.testing.assert_array_equal(module._read_cached(path, atoms), forces)
+        assert [p.name for p in path.parent.iterdir()] == ["disp-00001.npz"]
+    else:
+        assert not path.parent.exists()
