@@ -411,10 +411,12 @@ def write_pvd(entries: Sequence[tuple[float, str]], path: Path) -> None:
     Path(path).write_text("\n".join(lines), encoding="ascii")
 
 
-def _write_atomically(directory: Path, writers) -> list[Path]:
+def write_files_atomically(directory: str | Path,
+                           writers: list[tuple[str, Callable[[Path], None]]]) -> list[Path]:
     """Run each (name, writer(path)) into a temporary directory inside ``directory`` (created
     if missing), then move all files into place; on any failure nothing new is left behind
     and previous files are restored.  Returns the final paths in the order given."""
+    directory = Path(directory)
     created = _make_dirs(directory)
     tmp: Path | None = None
     try:
@@ -455,8 +457,8 @@ def write_outputs(result: Result, directory: str | Path) -> list[Path]:
     _check_shapes(result)
     transient = hasattr(result, "snapshots")
     writers = (_transient_writers if transient else _steady_writers)(result, directory)
-    return _write_atomically(directory, writers)
+    return write_files_atomically(directory, writers)
 
 
-__all__ = ["write_outputs", "kappa_record", "write_vtu", "write_pvd", "write_ttg", "write_tdtr", "mesh_cell_blocks", "OUTPUT_FILES",
+__all__ = ["write_outputs", "write_files_atomically", "kappa_record", "write_vtu", "write_pvd", "write_ttg", "write_tdtr", "mesh_cell_blocks", "OUTPUT_FILES",
            "KAPPA_JSON_VERSION", "MAX_VTU_BANDS"]

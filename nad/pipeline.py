@@ -5,7 +5,9 @@ Units: time fs, energy eV, temperature K.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +102,8 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                    nsteps: int = 300_000, nreal: int = 20, origins: int = 100,
                    temperature: float = 300.0, max_train: int = 800, seed: int = 0,
                    progress=None) -> dict:
-    """The whole chain, written to ``output``: results.json and PNG figures.
+    """The whole chain, written to ``output``: results.json and PNG figures, all at the end and
+    atomically (a run that fails leaves no partial output and previous files untouched).
 
     MD + direct TB on one-vacancy cells of ``sizes`` → train the ML Hamiltonian → MD of the
     ``large`` cell with each number of ``vacancies`` → ML vibronic Hamiltonians → DISH NA-MD
@@ -113,8 +116,8 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
     from . import plots
     from .ml import r_squared, rmse
 
-    out = Path(output)
-    out.mkdir(parents=True, exist_ok=True)
+    from bte.outputs import write_files_atomically
+
     say = progress or (lambda text: None)
     train = training_set(sizes, trajectories, nframes, temperature, seed=seed, progress=say)
     model = HamiltonianModel(max_train=max_train).fit(train.data, seed=seed)
@@ -122,6 +125,7 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
     results: dict = {"sizes": list(sizes), "large": large, "temperature": temperature,
                      "log_eps0": model.log_eps0, "depth_shift_eV": model.depth_shift, "cases": []}
     curves = {}
+    figures: dict[str, Callable[[Path], object]] = {}   # file name -> plot(path), written last
     for nvac in vacancies:
         cell, traj = simulate_cell(large, large_frames, nvac, temperature, seed=seed + 7 * nvac)
         steps = max(nsteps // nvac, 20_000)
@@ -148,19 +152,22 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                         coupling_magnitude_r2=r_squared(np.abs(coupling), np.abs(ref.coupling)))
             curves[f"TB, c = {100 * conc:.3f} %"] = (pops_tb.times, pops_tb.populations[:, -1],
                                                       fit_tb.fitted)
-            plots.plot_parity(ref.depth.ravel(), depth.ravel(), out / "parity_depth.png",
-                              "E_CBM - E_trap (eV)")
-            plots.plot_parity(np.abs(ref.coupling).ravel(), np.abs(coupling).ravel(),
-                              out / "parity_coupling.png", "|<trap|dH/dt|CBM>| (eV/fs)")
+            figures["parity_depth.png"] = partial(
+                plots.plot_parity, ref.depth.ravel(), depth.ravel(), label="E_CBM - E_trap (eV)")
+            figures["parity_coupling.png"] = partial(
+                plots.plot_parity, np.abs(ref.coupling).ravel(), np.abs(coupling).ravel(),
+                label="|<trap|dH/dt|CBM>| (eV/fs)")
         results["cases"].append(case)
         say(f"{large}x{large}, {nvac} vacancies: trapping time {fit.tau / 1000:.1f} ps (ML)"
             + (f", {case['tau_tb_fs'] / 1000:.1f} ps (direct TB)" if "tau_tb_fs" in case else ""))
-    plots.plot_populations(curves, out / "populations.png")
     conc = np.array([c["concentration"] for c in results["cases"]])
     tau = np.array([c["tau_ml_fs"] for c in results["cases"]])
     tb_ref = [(c["concentration"], c["tau_tb_fs"]) for c in results["cases"] if "tau_tb_fs" in c]
-    plots.plot_trapping_vs_concentration(
-        conc, tau, out / "trapping_vs_concentration.png",
-        tuple(np.array(v) for v in zip(*tb_ref)) if tb_ref else None)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    figures["populations.png"] = partial(plots.plot_populations, curves)
+    figures["trapping_vs_concentration.png"] = partial(
+        plots.plot_trapping_vs_concentration, conc, tau,
+        reference=tuple(np.array(v) for v in zip(*tb_ref)) if tb_ref else None)
+    write_files_atomically(output, [
+        ("results.json", lambda path: path.write_text(json.dumps(results, indent=2))),
+        *figures.items()])
     return results

@@ -69,3 +69,26 @@ def test_namd_trapping_writes_results_and_figures(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "tau_TB" in printed
     assert ("not resolved, raise --nsteps" in printed) == (not all(f for _, f in flags))
+
+
+def test_trapping_study_failing_late_writes_nothing(tmp_path, monkeypatch):
+    """A failure after the one-vacancy case (whose parity figures are ready by then) leaves no
+    output folder at all, not figures without results.json."""
+    import nad.pipeline
+
+    real_trapping, calls = nad.pipeline.trapping, []
+
+    def trapping_failing_third(*args, **kwargs):        # ML and TB for 1 vacancy, then ML for 2
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("surface hopping diverged")
+        return real_trapping(*args, **kwargs)
+
+    monkeypatch.setattr(nad.pipeline, "trapping", trapping_failing_third)
+    out = tmp_path / "trapping"
+    with pytest.raises(RuntimeError, match="surface hopping diverged"):
+        nad.pipeline.trapping_study(out, sizes=(8, 12), trajectories=(1, 1), nframes=40,
+                                    large=16, large_frames=30, vacancies=(1, 2),
+                                    nsteps=20_000, nreal=4)
+    assert len(calls) == 3
+    assert not out.exists()
