@@ -26,6 +26,7 @@ supercells (the references) plus, for pairs, the supercell's own forces.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class ForceConstantTerm:
     self_coefficient: float
     references_matrix: np.ndarray    # [3n, 3n * n_references]
     scale: float                     # 1/Å (order 2) or 1/Å^2 (order 3)
+    distances: np.ndarray | None = None   # [n] Å from the displaced atom (order 2)
 
 
 def _space_group_images(cell: np.ndarray, fractional: np.ndarray, numbers: np.ndarray
@@ -146,11 +148,32 @@ def displacement_terms(phono3py_yaml: str | Path, positions: list[np.ndarray]
             raise DisplacementSetError(f"structure {index} does not carry the displacements of "
                                        f"entry {index} of {phono3py_yaml}")
         if second is None:
+            delta = supercell.scaled_positions - supercell.scaled_positions[first_atom]
+            distances = np.linalg.norm((delta - np.round(delta)) @ supercell.cell, axis=1)
             terms.append(ForceConstantTerm(2, 0.0, _harmonic_response(first_atom, d1, firsts, images, n),
-                                           1.0 / np.linalg.norm(d1)))
+                                           1.0 / np.linalg.norm(d1), distances))
         else:
             matrix = _harmonic_response(second[0], second[1], firsts, images, n)
             matrix[:, 3 * n * first:3 * n * (first + 1)] += np.eye(3 * n)
             terms.append(ForceConstantTerm(3, 1.0, matrix,
                                            1.0 / (np.linalg.norm(d1) * np.linalg.norm(second[1]))))
     return list(range(len(firsts))), terms
+
+
+def balance_shells(term: ForceConstantTerm, reference_forces: np.ndarray,
+                   max_weight: float) -> ForceConstantTerm:
+    """The fc2 term with each atom's rows weighted so that every neighbour shell of the
+    displaced atom counts by its relative error: weight = (RMS of the reference Y over the
+    nearest shell) / (RMS over the atom's shell), at most ``max_weight``.  Frequencies need
+    every shell right to a few per cent, while the plain sum is all nearest shell.
+    ``reference_forces``: the flattened reference forces the term combines (eV/Å)."""
+    if term.order != 2 or term.distances is None:
+        raise ValueError("shell balancing applies to fc2 terms with atom distances")
+    y = (term.scale * term.references_matrix @ reference_forces).reshape(-1, 3)
+    order = np.argsort(term.distances)
+    shells = np.empty(len(order), dtype=int)       # 0: the displaced atom, 1: nearest, ...
+    shells[order] = np.cumsum(np.r_[0, np.diff(term.distances[order]) > 1e-3])
+    rms = np.array([np.sqrt(np.mean(y[shells == shell] ** 2)) for shell in range(shells.max() + 1)])
+    atom_weight = np.minimum(max_weight, rms[1] / np.maximum(rms, 1e-30))[shells]
+    return dataclasses.replace(term, references_matrix=np.repeat(atom_weight, 3)[:, None]
+                               * term.references_matrix)

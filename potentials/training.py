@@ -12,6 +12,9 @@ Loss = w_E <((E - E_ref)/N)^2> + w_F <|F - F_ref|^2>/3 + w_S <(sigma - sigma_ref
 A dataset that is a phono3py displacement set (``phono3py_yaml`` in its entry) adds
 w_fc2 <Y2^2> + w_fc3 <Y3^2>: the fc2 and fc3 combinations of its residual forces (eV/Å^2,
 eV/Å^3; see :mod:`potentials.fc_loss`), which weight force-constant errors on their own scale.
+With ``fc2_shell_balance`` > 0 the fc2 rows of each neighbour shell of the displaced atom are
+scaled to the nearest shell's size (:func:`potentials.fc_loss.balance_shells`), so that the
+relative error of every shell counts alike, not only the nearest shell's.
 The validation metrics are RMSEs in meV/atom, meV/Å and meV/Å^3 (meV/Å^2 and meV/Å^3 for the
 fc2/fc3 combinations) evaluated with the EMA weights.
 
@@ -38,7 +41,7 @@ import numpy as np
 import torch
 
 from potentials.datasets import DatasetError, Sample, read_dataset, split_indices
-from potentials.fc_loss import ForceConstantTerm, displacement_terms
+from potentials.fc_loss import ForceConstantTerm, balance_shells, displacement_terms
 from potentials.model import EquivariantPotential, ModelConfig
 from potentials.model_files import save_model
 from potentials.neighbours import Graph, collate, structure_graph
@@ -57,6 +60,8 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "stress_weight": 0.0,
     "fc2_weight": 0.0,           # fc2 combinations of a phono3py displacement set, (eV/Å^2)^-2
     "fc3_weight": 0.0,           # fc3 combinations of its pair supercells, (eV/Å^3)^-2
+    "fc2_shell_balance": 0.0,    # > 0: each neighbour shell's fc2 relative error counts alike,
+                                 # shell weights capped at this (fc_loss.balance_shells)
     "ema_decay": 0.99,
     "lbfgs_epochs": 0,           # full-batch L-BFGS epochs after the Adam epochs (0: none)
     "lbfgs_iterations": 20,      # L-BFGS iterations per such epoch
@@ -313,8 +318,8 @@ class DatasetSplit:
     references: list[int] | None = None
 
 
-def prepare_datasets(config: dict, root: Path, seed: int,
-                     fc_orders: tuple[int, ...] = ()) -> dict[str, DatasetSplit]:
+def prepare_datasets(config: dict, root: Path, seed: int, fc_orders: tuple[int, ...] = (),
+                     shell_balance: float = 0.0) -> dict[str, DatasetSplit]:
     """Read every ``[[datasets]]`` entry and split it (name -> :class:`DatasetSplit`).
 
     ``fc_orders``: the force-constant terms (2, 3) to build for entries with a ``phono3py_yaml``;
@@ -341,6 +346,10 @@ def prepare_datasets(config: dict, root: Path, seed: int,
         val_idx = [i for i in val_idx if i not in references]
         train_idx = sorted(set(train_idx) | set(references))
         terms = [term if term.order in fc_orders else None for term in terms]
+        if shell_balance > 0:
+            forces = np.concatenate([samples[i].forces.reshape(-1) for i in references])
+            terms = [balance_shells(term, forces, shell_balance)
+                     if term is not None and term.order == 2 else term for term in terms]
         result[name] = DatasetSplit([samples[i] for i in train_idx], [samples[i] for i in val_idx],
                                     float(entry.get("weight", 1.0)), [terms[i] for i in train_idx],
                                     [terms[i] for i in val_idx],
@@ -460,7 +469,8 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
     log_path = output.with_suffix(".log.jsonl")
 
     fc_orders = tuple(order for order in (2, 3) if options[f"fc{order}_weight"] > 0)
-    datasets = prepare_datasets(config, root, seed, fc_orders)
+    datasets = prepare_datasets(config, root, seed, fc_orders,
+                                float(options["fc2_shell_balance"]))
     all_train = [s for split in datasets.values() for s in split.train]
     model_section.update({k: v for k, v in data_statistics(all_train, model_section).items()
                           if k not in model_section})

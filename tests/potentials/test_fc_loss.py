@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from potentials.datasets import read_dataset
-from potentials.fc_loss import DisplacementSetError, displacement_terms
+from potentials.fc_loss import DisplacementSetError, balance_shells, displacement_terms
 
 from potentials_refdata import DATA
 
@@ -151,3 +151,55 @@ def test_first_displacement_supercell_is_kept_for_training():
     assert all(t.order == 3 for t in split.validation_terms)
     plain = prepare_datasets({"datasets": [entry]}, DATA, 0)["disp"]
     assert plain.references is None and len(plain.validation) == len(split.validation) + 1
+
+
+def _shell_rms(y: np.ndarray, shells: np.ndarray) -> dict[float, float]:
+    return {s: float(np.sqrt(np.mean(y[shells == s] ** 2))) for s in np.unique(shells)}
+
+
+def test_shell_balance_gives_every_shell_the_nearest_shells_scale(dft):
+    """Balanced with the DFT forces, every neighbour shell of the displaced atom has the RMS
+    of the nearest shell, except those whose weight hits the cap, which keep cap times their
+    own; the shells are ASE's minimum-image distances from the displaced atom (the diamond
+    shells at 2.35, 3.84, 4.50, 5.43 Å ... of the 2x2x2 supercell)."""
+    from ase import Atoms
+
+    samples, references, terms, phono = dft
+    forces = np.concatenate([samples[r].forces.reshape(-1) for r in references])
+    cell = phono.supercell
+    atoms = Atoms(cell.symbols, positions=cell.positions, cell=cell.cell, pbc=True)
+    first = phono.dataset["first_atoms"][0]["number"]
+    distances = atoms.get_distances(first, np.arange(len(atoms)), mic=True)
+    np.testing.assert_allclose(terms[0].distances, distances, atol=1e-8)
+    shells = np.round(distances, 2)
+    assert [int((shells == s).sum()) for s in np.unique(shells)[:5]] == [1, 4, 12, 12, 3]
+
+    cap = 30.0
+    balanced = balance_shells(terms[0], forces, cap)
+    plain = _shell_rms((terms[0].scale * terms[0].references_matrix @ forces).reshape(-1, 3), shells)
+    got = _shell_rms((balanced.scale * balanced.references_matrix @ forces).reshape(-1, 3), shells)
+    nearest = plain[2.35]
+    capped = [s for s in plain if nearest / plain[s] > cap]
+    assert capped and len(capped) < len(plain) - 3          # the cap matters, but not everywhere
+    for shell in plain:                  # the displaced atom itself (0 Å) is scaled down to it
+        want = cap * plain[shell] if shell in capped else nearest
+        assert got[shell] == pytest.approx(want, rel=1e-12), shell
+    with pytest.raises(ValueError, match="fc2 terms"):
+        balance_shells(terms[1], forces, cap)
+
+
+def test_shell_balance_reaches_the_training_terms():
+    """``fc2_shell_balance`` in the training options reweights the fc2 term of the split and
+    leaves the fc3 terms alone."""
+    from potentials.training import prepare_datasets
+
+    entry = {"name": "disp", "path": str(EXTXYZ), "labels": ["forces"], "validation_fraction": 0.2,
+             "phono3py_yaml": str(YAML)}
+    plain = prepare_datasets({"datasets": [entry]}, DATA, 0, fc_orders=(2, 3))["disp"]
+    balanced = prepare_datasets({"datasets": [entry]}, DATA, 0, fc_orders=(2, 3),
+                                shell_balance=30.0)["disp"]
+    pairs = list(zip(plain.train_terms, balanced.train_terms))
+    assert [a.order for a, _ in pairs].count(2) == 1
+    for a, b in pairs:
+        same = np.array_equal(a.references_matrix, b.references_matrix)
+        assert same == (a.order == 3)
