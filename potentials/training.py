@@ -459,6 +459,12 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
         value = options[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ValueError(f"[training] {key} must be an integer >= {least}, got {value!r}")
+    balance = options["fc2_shell_balance"]
+    if isinstance(balance, bool) or not isinstance(balance, (int, float)) or balance < 0:
+        raise ValueError(f"[training] fc2_shell_balance must be a number >= 0, got {balance!r}")
+    if balance > 0 and options["fc2_weight"] <= 0:
+        raise ValueError("[training] fc2_shell_balance weights the fc2 loss term, which "
+                         "fc2_weight = 0 switches off")
     if options["threads"]:
         torch.set_num_threads(int(options["threads"]))
     model_section = dict(config.get("model", {}))

@@ -108,6 +108,12 @@ def test_config_errors(tiny_dataset, tmp_path):
     config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, lbfgs_iterations=0)
     with pytest.raises(ValueError, match="lbfgs_iterations must be an integer >= 1, got 0"):
         train(config)
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, fc2_shell_balance="yes")
+    with pytest.raises(ValueError, match="fc2_shell_balance must be a number >= 0, got 'yes'"):
+        train(config)
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, fc2_shell_balance=30.0)
+    with pytest.raises(ValueError, match="fc2_shell_balance weights the fc2 loss term"):
+        train(config)
     assert not (tmp_path / "m.pt").exists()
 
 
