@@ -67,7 +67,7 @@ class MLCalculator(Calculator):
         return results
 
     def _evaluate_chunk(self, atoms_list: Sequence[Atoms]) -> list[dict]:
-        graph = build_graph(atoms_list, self.model.species, self.model.cutoff)
+        graph = build_graph(atoms_list, self.model.species, self.model.graph_cutoff)
         graph = graph.to(self.device)
         periodic = [bool(np.all(atoms.pbc)) for atoms in atoms_list]
         output = self.model(graph, forces=True, stress=any(periodic))

@@ -51,6 +51,11 @@ class Graph:
     node_graph: torch.Tensor     # [N] structure index of each atom
     num_graphs: int
 
+    def edge_vectors(self) -> torch.Tensor:
+        """[E, 3] Å: r_j - r_i + S @ cell of every edge (i, j), in the positions' precision."""
+        receiver, sender = self.edge_index
+        return self.positions[sender] - self.positions[receiver] + self.edge_shift
+
     def to(self, device: torch.device | str) -> "Graph":
         """The graph on ``device``; geometry stays float64 (the model casts edge vectors)."""
         return Graph(self.positions.to(device), self.species.to(device), self.cells.to(device),

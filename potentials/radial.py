@@ -38,15 +38,25 @@ class PolynomialEnvelope(torch.nn.Module):
     def __init__(self, cutoff: float, p: int = 6, smoothness: int = 4):
         super().__init__()
         self.cutoff = float(cutoff)
-        self.powers = [p + k for k in range(smoothness + 1)]
+        self.p = int(p)
         self.coefficients = [float(c) for c in envelope_coefficients(p, smoothness)]
 
     def forward(self, r: torch.Tensor) -> torch.Tensor:
-        # the large alternating coefficients cancel: evaluate in float64 whatever the model dtype
+        # the large alternating coefficients cancel: evaluate in float64 whatever the model dtype,
+        # as d^p (a_0 + d (a_1 + d (a_2 + ...))) with d^p by repeated squaring (torch.pow of a
+        # tensor to an integer power is several times slower than a few multiplications)
         d = r.to(torch.float64) / self.cutoff
-        u = torch.ones_like(d)
-        for power, coefficient in zip(self.powers, self.coefficients):
-            u = u + coefficient * d.pow(power)
+        series = torch.full_like(d, self.coefficients[-1])
+        for coefficient in reversed(self.coefficients[:-1]):
+            series = series * d + coefficient
+        power, square, exponent = None, d, self.p
+        while exponent:
+            if exponent & 1:
+                power = square if power is None else power * square
+            exponent >>= 1
+            if exponent:
+                square = square * square
+        u = 1.0 + power * series
         return torch.where(d < 1.0, u, torch.zeros_like(u)).to(r.dtype)
 
 

@@ -18,12 +18,18 @@ A_SI = 5.43356  # Å, PBEsol lattice constant of the DFT data
 @pytest.fixture(scope="session", params=[2, 4], ids=lambda l: f"l_max={l}")
 def random_model(request) -> EquivariantPotential:
     """A small untrained two-species model in float64 (weights from a fixed seed), with angular
-    features up to l = 2 (the default) and l = 4."""
+    features up to l = 2 (the default) and l = 4, and a long-range term (pairs to 5.5 Å, three-body
+    terms to 4.8 Å) whose weights are random too (training would start them at zero)."""
     torch.manual_seed(1)
     config = ModelConfig(species=["Si", "C"], cutoff=4.0, channels=8, l_max=request.param,
                          num_layers=2, radial_hidden=16, update_hidden=16,
-                         energy_shifts=[-5.0, -7.0], energy_scales=[0.5, 0.7])
-    return EquivariantPotential(config).to(torch.float64).eval()
+                         energy_shifts=[-5.0, -7.0], energy_scales=[0.5, 0.7],
+                         long_range_cutoff=5.5, three_body_cutoff=4.8, long_range_basis=4,
+                         long_range_l_max=3)
+    model = EquivariantPotential(config).to(torch.float64).eval()
+    with torch.no_grad():
+        model.long_range.weights.normal_(std=1e-3)
+    return model
 
 
 @pytest.fixture()

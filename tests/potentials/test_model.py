@@ -74,12 +74,13 @@ def test_stress_is_strain_derivative(random_model, mixed_crystal):
 
 
 def test_second_derivative_continuous_through_cutoff(random_model):
-    """A trimer whose third atom crosses the cutoff sphere: dF/dx has no jump anywhere."""
-    cutoff = random_model.cutoff
-    xs = np.linspace(2.5, cutoff + 0.1, 3201)  # spacing 5e-4 Å
+    """A trimer whose third atom crosses every cutoff sphere (message passing at 4 Å, the
+    long-range three-body terms at 4.8 Å, its pair terms at 5.5 Å): dF/dx has no jump anywhere."""
+    cutoff = random_model.graph_cutoff
+    xs = np.linspace(2.5, cutoff + 0.1, 6401)  # spacing 5e-4 Å
     structures = [Atoms("SiCSi", positions=[[0, 0, 0], [-1.9, 0.4, 0], [x, 0.7, 0.3]], pbc=False)
                   for x in xs]
-    graph = build_graph(structures, random_model.species, random_model.cutoff)
+    graph = build_graph(structures, random_model.species, cutoff)
     positions = graph.positions.clone().requires_grad_(True)
     graph.positions = positions
     forces = random_model(graph, forces=True, training=True)["forces"]
@@ -88,16 +89,23 @@ def test_second_derivative_continuous_through_cutoff(random_model):
     jumps = np.abs(np.diff(dfdx))
     assert np.abs(dfdx).max() > 1e-3                 # the path does feel the potential
     assert jumps.max() < 0.01 * np.abs(dfdx).max()  # continuous: no step anywhere
-    beyond = np.sqrt(xs ** 2 + 0.7 ** 2 + 0.3 ** 2) > cutoff  # the third atom is outside both spheres
+    distance = np.sqrt(xs ** 2 + 0.7 ** 2 + 0.3 ** 2)
+    beyond = distance > cutoff                      # the third atom is outside every sphere
     assert 100 < beyond.sum() < len(xs) - 100
     assert np.abs(dfdx[beyond]).max() < 1e-12
     last_inside = np.flatnonzero(~beyond)[-1]       # 5e-4 Å before the cutoff: ~(5e-4)^2 decay
     assert abs(dfdx[last_inside]) < 1e-5 * np.abs(dfdx).max()
+    # beyond the three-body cutoff only the long-range pair terms act, and they do act
+    between = (distance > random_model.long_range.three_body_cutoff + 0.05) & (distance < cutoff - 0.05)
+    assert np.abs(dfdx[between]).max() > 1e-6
 
 
-def test_envelope_vanishes_smoothly(random_model):
-    envelope = random_model.envelope
-    r = torch.tensor([random_model.cutoff - 1e-3], dtype=torch.float64, requires_grad=True)
+@pytest.mark.parametrize("term", ["message passing", "long-range pairs", "long-range three-body"])
+def test_envelope_vanishes_smoothly(random_model, term):
+    envelope = {"message passing": random_model.envelope,
+                "long-range pairs": random_model.long_range.pair_envelope,
+                "long-range three-body": random_model.long_range.envelope}[term]
+    r = torch.tensor([envelope.cutoff - 1e-3], dtype=torch.float64, requires_grad=True)
     value = envelope(r)
     derivatives = [float(value)]
     for _ in range(3):
@@ -106,6 +114,40 @@ def test_envelope_vanishes_smoothly(random_model):
     for order, d in enumerate(derivatives):  # u ~ (r_c - r)^4: the n-th derivative ~ 1e-3^(4-n)
         assert abs(d) < 50 * 1e-3 ** (4 - order), (order, d)
     assert float(envelope(torch.tensor([0.0], dtype=torch.float64))) == 1.0
+
+
+def test_envelope_is_the_polynomial_it_states():
+    """u(d) = 1 + sum_k a_k d^(p+k) with the a_k of envelope_coefficients, written out term by
+    term: the Horner evaluation changes nothing but rounding."""
+    from potentials.radial import PolynomialEnvelope, envelope_coefficients
+
+    d = np.linspace(0.0, 1.2, 2001)
+    for p, smoothness in [(10, 3), (6, 3), (5, 0)]:
+        a = envelope_coefficients(p, smoothness)
+        expected = np.where(d < 1.0, 1.0 + sum(c * d ** (p + k) for k, c in enumerate(a)), 0.0)
+        got = PolynomialEnvelope(2.0, p, smoothness)(torch.from_numpy(2.0 * d)).numpy()
+        np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_long_range_energy_is_linear_in_its_weights(random_model, mixed_crystal, si_supercell):
+    """Energy, forces and stress are those of the zero-weight model plus the weights times the
+    unit outputs (the columns of the least-squares fit), to rounding."""
+    import copy
+
+    graph = build_graph([mixed_crystal, si_supercell(1, rattle=0.05, seed=7)],
+                        random_model.species, random_model.graph_cutoff)
+    full = random_model(graph, forces=True, stress=True)
+    bare = copy.deepcopy(random_model)
+    with torch.no_grad():
+        bare.long_range.weights.zero_()
+    zero = bare(graph, forces=True, stress=True)
+    units = random_model.long_range.unit_outputs(graph, stress=True)
+    weights = random_model.long_range.weights.detach().reshape(-1)
+    for key in ("energy", "forces", "stress"):
+        contribution = full[key].detach() - zero[key].detach()
+        assert contribution.abs().max() > 1e-4, key         # the term does contribute
+        np.testing.assert_allclose((units[key] @ weights).numpy(), contribution.numpy(),
+                                   atol=1e-12, err_msg=key)
 
 
 def test_float32_matches_float64_forces(si_supercell):
@@ -142,3 +184,7 @@ def test_config_validation():
         ModelConfig.from_dict({"species": ["Si"], "channel": 3})
     with pytest.raises(ValueError, match="species"):
         EquivariantPotential({"species": []})
+    with pytest.raises(ValueError, match="long_range_cutoff .* must exceed cutoff"):
+        ModelConfig(species=["Si"], cutoff=5.0, long_range_cutoff=4.0)
+    with pytest.raises(ValueError, match="three_body_cutoff .* must be in"):
+        ModelConfig(species=["Si"], cutoff=5.0, long_range_cutoff=8.0, three_body_cutoff=9.0)
