@@ -5,7 +5,8 @@ the sections ``[model]`` (:class:`~potentials.model.ModelConfig` fields plus ``d
 ``[[datasets]]`` (``name``, ``path`` relative to the TOML file, ``format``, ``labels``,
 ``validation_fraction``, ``weight``), ``[training]`` (see :data:`TRAINING_DEFAULTS`) and an
 optional ``[phonons]`` section that makes force constants and κ of the model validation metrics
-(see :mod:`potentials.phonon_validation`).
+(see :mod:`potentials.phonon_validation`), and an optional ``[bulk_modulus]`` section that holds
+the model's E(V) curvature to a target (:class:`potentials.bulk_modulus.BulkModulusConstraint`).
 
 Loss = w_E <((E - E_ref)/N)^2> + w_F <|F - F_ref|^2>/3 + w_S <(sigma - sigma_ref)^2>, in
 (eV/atom)^2, (eV/Å)^2 and (eV/Å^3)^2, each sample's terms multiplied by its dataset weight.
@@ -23,7 +24,10 @@ Two phases: ``epochs`` of Adam on mini-batches (with an EMA of the weights), the
 started from the EMA weights.  Adam's gradient noise leaves the small forces of a displacement
 set (tens of meV/Å, which force constants are made of) fitted only to a few per cent; the
 deterministic second phase takes the force error down by about half again at the same model
-size, which is what fc2/fc3 and κ need.
+size.  A model with a long-range term (``long_range_cutoff`` > 0) has its linear weights solved
+for instead of stepped (:class:`LongRangeFit`: after every ``long_range_every`` Adam epochs,
+after the last one and after every L-BFGS epoch), which fits the small far force constants that
+κ depends on exactly; the shipped silicon model needs no L-BFGS phase with it.
 """
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from potentials.bulk_modulus import BulkModulusConstraint
 from potentials.datasets import DatasetError, Sample, read_dataset, split_indices
 from potentials.fc_loss import ForceConstantTerm, balance_shells, displacement_terms
 from potentials.model import EquivariantPotential, ModelConfig
@@ -66,6 +71,8 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "lbfgs_epochs": 0,           # full-batch L-BFGS epochs after the Adam epochs (0: none)
     "lbfgs_iterations": 20,      # L-BFGS iterations per such epoch
     "lbfgs_history": 50,
+    "long_range_every": 10,      # epochs between least-squares fits of the long-range weights
+                                 # (also after the last Adam epoch and every L-BFGS epoch)
     "patience": 50,              # early stopping: epochs without improvement of the selection metric
     "selection_metric": "loss",  # "loss" (validation loss) or a phonon metric: "fc3_error", "kappa_error"
     "output": "model",           # model file (.pt + .json), relative to the config file
@@ -113,7 +120,7 @@ class BatchTerm:
 
 
 def labelled_graph(sample: Sample, model_config: ModelConfig, weight: float) -> LabelledGraph:
-    graph = structure_graph(sample.atoms, model_config.species, model_config.cutoff)
+    graph = structure_graph(sample.atoms, model_config.species, model_config.graph_cutoff)
     n = len(sample.atoms)
     return LabelledGraph(
         graph=graph,
@@ -191,33 +198,62 @@ def batches(items: list[LabelledGraph], batch_atoms: int, order: np.ndarray) -> 
     return groups
 
 
+def residual_rows(batch: LabelledGraph, energy: torch.Tensor, forces: torch.Tensor,
+                  stress: torch.Tensor | None, labels: bool = True
+                  ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The residual rows of every fitted label present in ``batch`` and each row's dataset weight.
+
+    ``energy`` [G, ...] eV, ``forces`` [N, 3, ...] eV/Å, ``stress`` [G, 3, 3, ...] eV/Å^3 (None:
+    not fitted); trailing dimensions pass through.  Rows: energy per atom (eV), force components
+    (eV/Å), stress components (eV/Å^3), and the fc2/fc3 combinations of the force residuals
+    (eV/Å^2, eV/Å^3; :mod:`potentials.fc_loss`).  With ``labels=False`` the reference labels are
+    not subtracted: every row is then a linear image of the given outputs, which is how
+    :class:`LongRangeFit` maps the outputs of each long-range basis function onto the loss.
+    """
+    def minus(values: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        if not labels:
+            return values
+        return values - reference.view(reference.shape + (1,) * (values.dim() - reference.dim()))
+
+    rows = {}
+    has = batch.has_energy
+    per_atom = minus(energy, batch.energy)[has] / batch.num_atoms[has].view(
+        (-1,) + (1,) * (energy.dim() - 1))
+    rows["energy"] = (per_atom, batch.weight[has])
+    force_residual = minus(forces, batch.forces)
+    has = batch.has_forces
+    w_atom = batch.weight[batch.graph.node_graph]
+    rows["forces"] = (force_residual[has].flatten(0, 1), w_atom[has].repeat_interleave(3))
+    if stress is not None:
+        has = batch.has_stress
+        rows["stress"] = (minus(stress, batch.stress)[has].flatten(0, 2),
+                          batch.weight[has].repeat_interleave(9))
+    for fc in batch.fc_terms:
+        label = f"fc{fc.term.order}"
+        combination = torch.tensordot(fc.matrix.to(force_residual.dtype),
+                                      force_residual[fc.reference_nodes].flatten(0, 1), dims=1)
+        if fc.term.self_coefficient:
+            combination = (fc.term.self_coefficient * force_residual[fc.self_nodes].flatten(0, 1)
+                           - combination)
+        combination = fc.term.scale * combination
+        weights = combination.new_full((combination.shape[0],), fc.weight)
+        if label in rows:
+            combination = torch.cat([rows[label][0], combination])
+            weights = torch.cat([rows[label][1], weights])
+        rows[label] = (combination, weights)
+    return rows
+
+
 def loss_terms(model: EquivariantPotential, batch: LabelledGraph, training: bool,
                stress: bool) -> dict[str, torch.Tensor]:
     """Weighted sums of squared errors and their counts (energy per atom, force components, stress)."""
     out = model(batch.graph, forces=True, stress=stress, training=training)
-    w_graph = batch.weight
-    w_atom = batch.weight[batch.graph.node_graph]
-    e_err = ((out["energy"] - batch.energy) / batch.num_atoms) ** 2 * batch.has_energy
-    f_err = ((out["forces"] - batch.forces) ** 2).sum(-1) * batch.has_forces
-    terms = {"energy": (w_graph * e_err).sum(), "forces": (w_atom * f_err).sum(),
-             **weighted_counts(batch),
-             "energy_sse": e_err.sum(), "energy_count": batch.has_energy.sum(),
-             "forces_sse": f_err.sum(), "forces_count": 3 * batch.has_forces.sum()}
-    if stress:
-        s_err = ((out["stress"] - batch.stress) ** 2).sum((-1, -2)) * batch.has_stress
-        terms.update({"stress": (w_graph * s_err).sum(),
-                      "stress_sse": s_err.sum(), "stress_count": 9 * batch.has_stress.sum()})
-    if batch.fc_terms:
-        residual = out["forces"] - batch.forces
-        for fc in batch.fc_terms:
-            label = f"fc{fc.term.order}"
-            combination = fc.matrix @ residual[fc.reference_nodes].reshape(-1)
-            if fc.term.self_coefficient:
-                combination = fc.term.self_coefficient * residual[fc.self_nodes].reshape(-1) - combination
-            sse = (fc.term.scale * combination).pow(2).sum()
-            for key, value in ((label, fc.weight * sse), (f"{label}_sse", sse),
-                               (f"{label}_count", torch.tensor(combination.numel()))):
-                terms[key] = terms.get(key, 0.0) + value
+    terms = weighted_counts(batch)
+    for label, (rows, weights) in residual_rows(batch, out["energy"], out["forces"],
+                                                out["stress"] if stress else None).items():
+        squared = rows.pow(2)
+        terms.update({label: (weights * squared).sum(), f"{label}_sse": squared.sum(),
+                      f"{label}_count": torch.tensor(rows.numel())})
     return terms
 
 
@@ -258,6 +294,70 @@ def full_batch_loss(model: EquivariantPotential, chunks: list[LabelledGraph], op
             loss.backward()
         total += float(loss.detach())
     return total
+
+
+class LongRangeFit:
+    """Exact least-squares fits of the weights of a model's
+    :class:`~potentials.model.LongRangeTerm` to the training loss over fixed ``chunks``, the
+    rest of the model held fixed.
+
+    The energy is linear in these weights, so every residual row of the loss is too, and the
+    loss is quadratic in them with a Hessian 2 J^T W J that depends on the structures and loss
+    weights only (J: the rows of :func:`residual_rows` applied to the
+    :meth:`~potentials.model.LongRangeTerm.unit_outputs`, W: the weights of
+    :func:`combine_loss`).  It is built once, in float64; each fit then takes one full-batch
+    gradient and one Newton step, which lands on the minimum (a damping of ``damping`` times
+    the diagonal keeps the solve well posed).  A ``bulk_modulus`` constraint adds its term
+    weight · (B / target - 1)^2, also quadratic in these weights.
+    """
+
+    def __init__(self, model: EquivariantPotential, chunks: list[LabelledGraph], options: dict,
+                 stress: bool, items: list[LabelledGraph], damping: float = 1e-9,
+                 normal_atoms: int = 128, bulk_modulus: BulkModulusConstraint | None = None):
+        term = model.long_range
+        if term is None:
+            raise ValueError("the model has no long-range term (long_range_cutoff = 0)")
+        self.chunks, self.options, self.stress, self.damping = chunks, options, stress, damping
+        self.bulk_modulus = bulk_modulus
+        per_chunk = [weighted_counts(chunk) for chunk in chunks]
+        self.counts = {key: sum(c[key] for c in per_chunk) for key in per_chunk[0]}
+        counts = {key: float(value) for key, value in self.counts.items()}
+        size = term.weights.numel()
+        self.normal = torch.zeros(size, size, dtype=torch.float64)
+        # the unit outputs are [atoms x weights] arrays: small batches keep them in memory
+        dtype = chunks[0].forces.dtype
+        for group in batches(items, normal_atoms, np.arange(len(items))):
+            chunk = collate_labelled(group, dtype)
+            units = term.unit_outputs(chunk.graph, stress)
+            rows = residual_rows(chunk, units["energy"], units["forces"], units.get("stress"),
+                                 labels=False)
+            for label, (columns, weights) in rows.items():
+                factor = options.get(f"{label}_weight", 0.0)
+                if factor > 0 and counts[f"{label}_n"] > 0 and len(weights):
+                    columns = columns.reshape(len(weights), -1)
+                    self.normal += columns.T @ (columns * (factor / counts[f"{label}_n"]
+                                                           * weights.double()).unsqueeze(-1))
+        if bulk_modulus is not None:
+            self.bulk_columns = bulk_modulus.columns(term)
+            self.normal += bulk_modulus.weight * torch.outer(self.bulk_columns, self.bulk_columns)
+
+    def __call__(self, model: EquivariantPotential) -> None:
+        """Set ``model``'s long-range weights to the minimum of the loss (in place)."""
+        weights = model.long_range.weights
+        gradient = torch.zeros(weights.numel(), dtype=torch.float64)
+        for chunk in self.chunks:
+            terms = loss_terms(model, chunk, training=True, stress=self.stress)
+            loss = combine_loss({**terms, **self.counts}, self.options)
+            gradient += torch.autograd.grad(loss, weights)[0].double().reshape(-1)
+        if self.bulk_modulus is not None:
+            relative = self.bulk_modulus.bulk_modulus(model) / self.bulk_modulus.target - 1.0
+            gradient += 2.0 * self.bulk_modulus.weight * relative * self.bulk_columns
+        scale = torch.diagonal(self.normal).clamp_min(1e-300).sqrt()
+        system = (self.normal / torch.outer(scale, scale)
+                  + self.damping * torch.eye(len(scale), dtype=torch.float64))
+        step = torch.linalg.solve(system, -0.5 * gradient / scale) / scale
+        with torch.no_grad():
+            weights.add_(step.reshape(weights.shape).to(weights.dtype))
 
 
 class ExponentialMovingAverage:
@@ -492,20 +592,30 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             attach_force_constant_terms(validation_sets.get(name, []), references,
                                         split.validation_terms, split.weight)
     train_items = [item for items in train_sets.values() for item in items]
-    if "avg_num_neighbors" not in model_section:
-        edges = sum(item.graph.edge_index.shape[1] for item in train_items)
+    if "avg_num_neighbors" not in model_section:   # of the message passing's shorter cutoff
+        edges = sum(int((item.graph.edge_vectors().norm(dim=-1) < model_config.cutoff).sum())
+                    for item in train_items)
         atoms = sum(len(item.graph.species) for item in train_items)
         model_config.avg_num_neighbors = edges / atoms
     use_stress = options["stress_weight"] > 0
 
     torch.manual_seed(seed)
     model = EquivariantPotential(model_config).to(dtype)
-    optimizer = torch.optim.Adam(model.parameters(), lr=options["learning_rate"], amsgrad=True)
+    # the long-range weights are solved for (LongRangeFit), not stepped by the optimisers
+    stepped = [p for name, p in model.named_parameters() if not name.startswith("long_range.")]
+    optimizer = torch.optim.Adam(stepped, lr=options["learning_rate"], amsgrad=True)
     ema = ExponentialMovingAverage(model, options["ema_decay"])
     phonons = None
     if config.get("phonons"):
         from potentials.phonon_validation import PhononValidation
         phonons = PhononValidation(config["phonons"], root)
+    bulk = None
+    if config.get("bulk_modulus"):
+        if model.long_range is None:
+            raise ValueError("[bulk_modulus] is held by the long-range weights, and the model "
+                             "has none (long_range_cutoff = 0)")
+        bulk = BulkModulusConstraint(config["bulk_modulus"], root, model_config.species,
+                                     model_config.graph_cutoff)
 
     state = {"epoch": 0, "best": math.inf, "best_epoch": -1, "lr": options["learning_rate"],
              "plateau_best": math.inf, "plateau_count": 0, "elapsed": 0.0}
@@ -527,29 +637,46 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
     start_time = time.perf_counter() - state["elapsed"]
     eval_model = EquivariantPotential(model_config).to(dtype)
     adam_epochs, total_epochs = options["epochs"], options["epochs"] + options["lbfgs_epochs"]
-    lbfgs, full_batch = None, []
+    lbfgs, full_batch, long_range_fit = None, [], None
     while state["epoch"] < total_epochs:
         epoch = state["epoch"]
+        if not full_batch and (epoch >= adam_epochs or model.long_range is not None):
+            full_batch = [collate_labelled(group, dtype) for group in
+                          batches(train_items, 4 * options["batch_atoms"],
+                                  np.arange(len(train_items)))]
         if epoch < adam_epochs:
             train_loss = adam_epoch(model, optimizer, ema, train_items, options, state, epoch,
                                     dtype, use_stress)
             ema.copy_to(eval_model).eval()
+            every = options["long_range_every"]
+            if model.long_range is not None and (
+                    epoch + 1 == adam_epochs or (every and (epoch + 1) % every == 0)):
+                long_range_fit = long_range_fit or LongRangeFit(eval_model, full_batch, options,
+                                                                use_stress, train_items,
+                                                                bulk_modulus=bulk)
+                long_range_fit(eval_model)
+                fitted = eval_model.long_range.weights.detach()
+                with torch.no_grad():
+                    model.long_range.weights.copy_(fitted)
+                ema.shadow["long_range.weights"].copy_(fitted)
         else:
             if lbfgs is None:
                 if saved_lbfgs is None:    # entering the phase, not resuming it
                     model.load_state_dict(best_state)
-                lbfgs = torch.optim.LBFGS(model.parameters(), lr=1.0,
+                lbfgs = torch.optim.LBFGS(stepped, lr=1.0,
                                           max_iter=int(options["lbfgs_iterations"]),
                                           history_size=int(options["lbfgs_history"]),
                                           tolerance_grad=0.0, tolerance_change=0.0,
                                           line_search_fn="strong_wolfe")
                 if saved_lbfgs is not None:
                     lbfgs.load_state_dict(saved_lbfgs)
-                full_batch = [collate_labelled(group, dtype) for group in
-                              batches(train_items, 4 * options["batch_atoms"],
-                                      np.arange(len(train_items)))]
             train_loss = lbfgs_epoch(model, lbfgs, full_batch, options, epoch, total_epochs,
                                      use_stress)
+            if model.long_range is not None:
+                long_range_fit = long_range_fit or LongRangeFit(model, full_batch, options,
+                                                                use_stress, train_items,
+                                                                bulk_modulus=bulk)
+                long_range_fit(model)
             eval_model.load_state_dict(model.state_dict())
             eval_model.eval()
         metrics: dict[str, Any] = {"epoch": epoch + 1, "lr": state["lr"], "train_loss": train_loss}
@@ -560,6 +687,8 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             validation_loss += values.pop("loss")
             metrics.update({f"{name}/{k}": v for k, v in values.items()})
         metrics["val_loss"] = validation_loss
+        if bulk is not None:
+            metrics["bulk_modulus"] = bulk.bulk_modulus(eval_model)
         if phonons is not None and phonons.due(epoch + 1, total_epochs):
             metrics.update(phonons.metrics(eval_model))
         state["elapsed"] = time.perf_counter() - start_time

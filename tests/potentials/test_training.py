@@ -145,3 +145,123 @@ progress = false
     bad.write_text((tmp_path / "cfg.toml").read_text().replace("epochs = 1", "lbfgs_epochs = -1"))
     assert main(["train", str(bad)]) == 2
     assert f"{bad}: [training] lbfgs_epochs must be an integer >= 0" in capsys.readouterr().err
+
+
+def test_long_range_fit_is_the_least_squares_minimum(tiny_dataset):
+    """LongRangeFit lands on the minimum of the training loss over the long-range weights: the
+    weights of an independent weighted least-squares solve whose columns are difference
+    quotients of the model outputs (exact, the outputs being linear in these weights)."""
+    import copy
+
+    import numpy as np
+
+    from potentials.datasets import read_dataset
+    from potentials.model import EquivariantPotential, ModelConfig
+    from potentials.training import (TRAINING_DEFAULTS, LongRangeFit, collate_labelled,
+                                     full_batch_loss, labelled_graph)
+
+    torch.manual_seed(3)
+    config = ModelConfig(species=["Si"], cutoff=3.0, channels=4, num_layers=1, radial_hidden=8,
+                         update_hidden=8, energy_shifts=[-4.6], long_range_cutoff=5.0,
+                         long_range_basis=3, long_range_l_max=2)
+    model = EquivariantPotential(config).double()
+    samples = read_dataset(tiny_dataset, labels=("energy", "forces", "stress"))
+    batch = collate_labelled([labelled_graph(s, config, 1.0) for s in samples], torch.float64)
+    weights = {"energy_weight": 1.0, "forces_weight": 100.0, "stress_weight": 10.0}
+    options = {**TRAINING_DEFAULTS, **weights}
+
+    def rows(m):   # energy per atom, force and stress components: residuals and label weights
+        out = m(batch.graph, forces=True, stress=True)
+        n = len(samples)
+        parts = [((out["energy"] - batch.energy) / batch.num_atoms, weights["energy_weight"] / n),
+                 ((out["forces"] - batch.forces).reshape(-1), weights["forces_weight"] / (3 * len(batch.forces))),
+                 ((out["stress"] - batch.stress).reshape(-1), weights["stress_weight"] / (9 * n))]
+        return [(r.detach().numpy(), np.sqrt(w)) for r, w in parts]
+
+    probe = copy.deepcopy(model)
+    with torch.no_grad():
+        probe.long_range.weights.zero_()
+    base = np.concatenate([w * r for r, w in rows(probe)])
+    columns = []
+    for k in range(probe.long_range.weights.numel()):
+        with torch.no_grad():
+            probe.long_range.weights.zero_()
+            probe.long_range.weights.view(-1)[k] = 1.0
+        columns.append(np.concatenate([w * r for r, w in rows(probe)]) - base)
+    expected = np.linalg.lstsq(np.array(columns).T, -base, rcond=None)[0]
+
+    loss_before = float(full_batch_loss(model, [batch], options, stress=True))
+    items = [labelled_graph(s, config, 1.0) for s in samples]
+    LongRangeFit(model, [batch], options, stress=True, items=items)(model)
+    fitted = model.long_range.weights.detach().reshape(-1).numpy()
+    loss_after = float(full_batch_loss(model, [batch], options, stress=True))
+    minimum = float(np.sum((base + np.array(columns).T @ expected) ** 2))
+    assert loss_after < 0.5 * loss_before
+    assert loss_after == pytest.approx(minimum, rel=1e-8)
+    # the same weights up to the few flat directions of a small, nearly collinear basis, which
+    # the fit's damping (1e-9 of the diagonal) leaves slightly shorter
+    np.testing.assert_allclose(fitted, expected, rtol=1e-3, atol=1e-4 * np.abs(expected).max())
+
+
+def test_training_fits_the_long_range_term(tiny_dataset, tmp_path):
+    """With a long-range term the weights are solved for after every epoch: the saved model
+    carries them, and the same epochs end far below the model without it."""
+    results = {}
+    for long_range in (0.0, 5.0):
+        config = tiny_config(tiny_dataset, tmp_path / f"m{int(long_range)}", epochs=3, long_range_every=1)
+        config["model"].update(long_range_cutoff=long_range, long_range_basis=4)
+        train(config)
+        log = [json.loads(line) for line in
+               (tmp_path / f"m{int(long_range)}.log.jsonl").read_text().splitlines()]
+        results[long_range] = log[-1]["tiny/forces_rmse"]
+    model = load_model(tmp_path / "m5")
+    assert model.config.long_range_cutoff == 5.0
+    assert float(model.long_range.weights.detach().abs().max()) > 0
+    assert results[5.0] < 0.2 * results[0.0]
+
+
+def test_bulk_modulus_section_holds_the_model_to_its_target(tiny_dataset, tmp_path):
+    """[bulk_modulus] makes the long-range fit hold B: the trained model's B, measured here by
+    a polynomial fit of its ASE-calculator energies over ±0.8 % strains (not the module's
+    central difference), is the target, and B is logged per epoch."""
+    import numpy as np
+
+    from potentials import MLCalculator
+    from potentials.bulk_modulus import GPA_PER_EV_A3
+
+    crystal = bulk("Si", "diamond", a=5.432)
+    write(tmp_path / "si.vasp", crystal, format="vasp")
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=2, long_range_every=1)
+    config["model"].update(long_range_cutoff=5.0, long_range_basis=4)
+    config["bulk_modulus"] = {"structure": str(tmp_path / "si.vasp"), "target": 60.0,
+                              "weight": 1e4}
+    model = train(config)
+    log = [json.loads(line) for line in (tmp_path / "m.log.jsonl").read_text().splitlines()]
+    assert [row["bulk_modulus"] == pytest.approx(60.0, rel=1e-3) for row in log] == [True, True]
+
+    calc = MLCalculator(model, device="cpu")
+    strains = np.linspace(-0.008, 0.008, 9)
+    energies = []
+    for strain in strains:
+        atoms = crystal.copy()
+        atoms.set_cell(crystal.cell * (1 + strain), scale_atoms=True)
+        atoms.calc = calc
+        energies.append(atoms.get_potential_energy())
+    curvature = 2 * np.polyfit(strains, energies, 4)[2]
+    assert curvature / (9 * crystal.get_volume()) * GPA_PER_EV_A3 == pytest.approx(60.0, rel=1e-3)
+
+
+def test_bulk_modulus_section_errors(tiny_dataset, tmp_path):
+    write(tmp_path / "si.vasp", bulk("Si", "diamond", a=5.432), format="vasp")
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1)
+    config["bulk_modulus"] = {"structure": str(tmp_path / "si.vasp"), "target": 60.0}
+    with pytest.raises(ValueError, match="held by the long-range weights"):
+        train(config)
+    config["model"].update(long_range_cutoff=5.0, long_range_basis=4)
+    config["bulk_modulus"] = {"structure": str(tmp_path / "si.vasp"), "target": -1.0}
+    with pytest.raises(ValueError, match="target and weight must be > 0"):
+        train(config)
+    config["bulk_modulus"] = {"structure": str(tmp_path / "si.vasp")}
+    with pytest.raises(ValueError, match="needs 'target'"):
+        train(config)
+    assert not (tmp_path / "m.pt").exists()

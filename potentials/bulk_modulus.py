@@ -1,0 +1,86 @@
+"""Bulk modulus of a crystal from a model's energy under hydrostatic strain, and the training
+constraint that holds a model's long-range weights to a target bulk modulus.
+
+A cell and its atoms scaled by (1 + ε) has the energy E(ε); at a stress-free reference cell of
+volume V (Å^3), d²E/dε² = 9 V B, with B the bulk modulus.  The second derivative is taken by
+central differences of step :data:`STRAIN_STEP` in float64 (relative truncation error ~1e-7).
+
+Why training needs it: the displaced supercells of a phono3py set, all at one volume, fix the
+force constants only as sums over the periodic images of the supercell.  A model whose
+three-body terms reach past half the supercell can fit them with any curvature of E(V), and
+the shipped silicon model did so with a negative one (potentials/data/README.md).  E(V) is
+linear in the long-range weights, so one more least-squares row pins it.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from ase import Atoms
+
+from potentials.neighbours import Graph, build_graph
+
+STRAIN_STEP = 1e-3
+GPA_PER_EV_A3 = 160.21766208
+
+
+def strained_graph(atoms: Atoms, species: list[str], cutoff: float,
+                   step: float = STRAIN_STEP) -> Graph:
+    """One graph of ``atoms`` with cell and positions scaled by 1 - step, 1 and 1 + step."""
+    strained = []
+    for strain in (-step, 0.0, step):
+        copy = atoms.copy()
+        copy.set_cell(np.asarray(atoms.cell) * (1.0 + strain), scale_atoms=True)
+        strained.append(copy)
+    return build_graph(strained, species, cutoff)
+
+
+def curvature_to_bulk_modulus(energies: torch.Tensor, volume: float,
+                              step: float = STRAIN_STEP) -> torch.Tensor:
+    """B (GPa) from energies [3, ...] (eV) at strains -step, 0, +step of a cell of ``volume`` Å^3."""
+    second = (energies[0] - 2.0 * energies[1] + energies[2]) / step ** 2
+    return second / (9.0 * volume) * GPA_PER_EV_A3
+
+
+def graph_bulk_modulus(model: torch.nn.Module, graph: Graph, volume: float) -> float:
+    """B (GPa) of ``model`` from a :func:`strained_graph` of a cell of ``volume`` Å^3."""
+    device = model.energy_shifts.device
+    energies = model(graph.to(device), forces=False)["energy"].detach().double().cpu()
+    return float(curvature_to_bulk_modulus(energies, volume))
+
+
+def bulk_modulus(model: torch.nn.Module, atoms: Atoms) -> float:
+    """B (GPa) of ``model`` for the crystal ``atoms``, taken as its stress-free reference cell."""
+    graph = strained_graph(atoms, model.config.species, model.graph_cutoff)
+    return graph_bulk_modulus(model, graph, atoms.get_volume())
+
+
+class BulkModulusConstraint:
+    """The ``[bulk_modulus]`` section of a training config: ``structure`` (a file ASE reads,
+    the stress-free crystal), ``target`` (GPa) and ``weight``: the term
+    weight · (B_model / target - 1)^2 of the long-range least-squares fit."""
+
+    def __init__(self, section: dict, root, species: list[str], cutoff: float):
+        from ase.io import read
+
+        unknown = set(section) - {"structure", "target", "weight"}
+        if unknown:
+            raise ValueError(f"unknown [bulk_modulus] options: {', '.join(sorted(unknown))}")
+        for key in ("structure", "target"):
+            if key not in section:
+                raise ValueError(f"[bulk_modulus] needs {key!r}")
+        self.target, self.weight = float(section["target"]), float(section.get("weight", 1.0))
+        if not self.target > 0 or not self.weight > 0:
+            raise ValueError(f"[bulk_modulus] target and weight must be > 0, got "
+                             f"{section['target']!r} and {section.get('weight')!r}")
+        self.atoms = read(root / section["structure"])
+        self.volume = self.atoms.get_volume()
+        self.graph = strained_graph(self.atoms, species, cutoff)
+
+    def bulk_modulus(self, model: torch.nn.Module) -> float:
+        """B (GPa) of ``model``."""
+        return graph_bulk_modulus(model, self.graph, self.volume)
+
+    def columns(self, term: torch.nn.Module) -> torch.Tensor:
+        """d(B_model / target) per unit long-range weight [P]: B is linear in those weights."""
+        energies = term.unit_outputs(self.graph)["energy"]
+        return curvature_to_bulk_modulus(energies, self.volume) / self.target
