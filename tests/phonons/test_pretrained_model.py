@@ -1,11 +1,9 @@
 """The shipped ML silicon model (potentials package) against the DFT references of
 REFERENCES §2: Γ/X/L within 0.15 THz, κ_RTA within 5 % at 11³ (108.98) and 19³ (124.41).
 
-The shipped model passes Γ (15.19 vs 15.27 THz), X (within 0.10 THz) and κ_RTA(11³) (106.5 W/mK,
--2.2 %), but misses two L frequencies by a little (TA 3.25 vs 3.10, LO 14.39 vs 14.58 THz) and
-κ_RTA(19³) (116.8 W/mK, -6.1 %).  Those two are strict expected failures that turn into passes
-when a better model is shipped.  κ_RTA(19³) is checked in tests/workflows/test_main_job.py,
-whose main job computes exactly it (same force constants, 19³, 300 K) on the way to the films."""
+Measured: every Γ, X and L frequency within 0.09 THz, κ_RTA(11³) 108.22 W/mK (-0.7 %).
+κ_RTA(19³) is checked in tests/workflows/test_main_job.py, whose main job computes exactly it
+(same force constants, 19³, 300 K; 122.77 W/mK, -1.3 %) on the way to the films."""
 from __future__ import annotations
 
 import pytest
@@ -14,10 +12,6 @@ from phonons import bulk_kappa, compute_force_constants, harmonic_frequencies
 
 from phonons_refdata import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, KAPPA_RTA_11, Q_GAMMA, Q_L,
                              Q_X, distinct)
-
-KNOWN_GAP = pytest.mark.xfail(strict=True, raises=AssertionError,
-                              reason="the shipped model's force constants are not accurate "
-                              "enough yet (TA(L) 3.25 vs 3.10 THz)")
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +25,6 @@ def ml_fc():
                                    displacement=0.03)
 
 
-@KNOWN_GAP
 def test_ml_frequencies(ml_fc):
     gamma, x, l_point = harmonic_frequencies(ml_fc, [Q_GAMMA, Q_X, Q_L])
     assert gamma[-1] == pytest.approx(FREQ_GAMMA_OPTICAL, abs=0.15)

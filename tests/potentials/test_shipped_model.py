@@ -149,3 +149,25 @@ def test_fc3_independent_of_displacement_amplitude(calculator):
     difference = relative(fc3_small, fc3_large, mask3)
     print(f"fc3(0.01 Å) vs fc3(0.03 Å): {100 * difference:.2f} %")
     assert difference <= 0.02
+
+
+def test_equation_of_state(calculator):
+    """E(V) of the shipped model around the DFT cell: its minimum is the DFT lattice constant
+    (5.43356 Å, stress-free in the training data) and its curvature is the bulk modulus the
+    training holds (si_train.toml [bulk_modulus]: 97.8 GPa, experiment; the displaced supercells
+    at one volume leave it open), here from ASE's Birch-Murnaghan fit over ±1.5 % in a."""
+    from ase.build import bulk
+    from ase.eos import EquationOfState
+    from ase.units import GPa
+
+    volumes, energies = [], []
+    for a in 5.43356 * np.linspace(0.985, 1.015, 11):
+        atoms = bulk("Si", "diamond", a=a)
+        atoms.calc = calculator
+        volumes.append(atoms.get_volume())
+        energies.append(atoms.get_potential_energy())
+    volume, _, modulus = EquationOfState(volumes, energies, eos="birchmurnaghan").fit()
+    lattice = (4 * volume) ** (1 / 3)
+    print(f"shipped model: a = {lattice:.5f} Å, B = {modulus / GPa:.1f} GPa")
+    assert lattice == pytest.approx(5.43356, abs=2e-3)
+    assert modulus / GPa == pytest.approx(97.8, rel=0.03)
