@@ -13,6 +13,8 @@ linear in the long-range weights, so one more least-squares row pins it.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from ase import Atoms
@@ -36,7 +38,8 @@ def strained_graph(atoms: Atoms, species: list[str], cutoff: float,
 
 def curvature_to_bulk_modulus(energies: torch.Tensor, volume: float,
                               step: float = STRAIN_STEP) -> torch.Tensor:
-    """B (GPa) from energies [3, ...] (eV) at strains -step, 0, +step of a cell of ``volume`` Å^3."""
+    """B (GPa) from energies [3, ...] (eV) at strains -step, 0, +step of a cell of ``volume``
+    Å^3."""
     second = (energies[0] - 2.0 * energies[1] + energies[2]) / step ** 2
     return second / (9.0 * volume) * GPA_PER_EV_A3
 
@@ -55,26 +58,15 @@ def bulk_modulus(model: torch.nn.Module, atoms: Atoms) -> float:
 
 
 class BulkModulusConstraint:
-    """The ``[bulk_modulus]`` section of a training config: ``structure`` (a file ASE reads,
-    the stress-free crystal), ``target`` (GPa) and ``weight``: the term
-    weight · (B_model / target - 1)^2 of the long-range least-squares fit."""
+    """The term weight · (B_model / target - 1)^2 of the long-range least-squares fit, for the
+    stress-free crystal ``atoms``, target B in GPa (:func:`read_section` reads it from a
+    training config)."""
 
-    def __init__(self, section: dict, root, species: list[str], cutoff: float):
-        from ase.io import read
-
-        unknown = set(section) - {"structure", "target", "weight"}
-        if unknown:
-            raise ValueError(f"unknown [bulk_modulus] options: {', '.join(sorted(unknown))}")
-        for key in ("structure", "target"):
-            if key not in section:
-                raise ValueError(f"[bulk_modulus] needs {key!r}")
-        self.target, self.weight = float(section["target"]), float(section.get("weight", 1.0))
-        if not self.target > 0 or not self.weight > 0:
-            raise ValueError(f"[bulk_modulus] target and weight must be > 0, got "
-                             f"{section['target']!r} and {section.get('weight')!r}")
-        self.atoms = read(root / section["structure"])
-        self.volume = self.atoms.get_volume()
-        self.graph = strained_graph(self.atoms, species, cutoff)
+    def __init__(self, atoms: Atoms, target: float, weight: float, species: list[str],
+                 cutoff: float):
+        self.target, self.weight = target, weight
+        self.volume = atoms.get_volume()
+        self.graph = strained_graph(atoms, species, cutoff)
 
     def bulk_modulus(self, model: torch.nn.Module) -> float:
         """B (GPa) of ``model``."""
@@ -84,3 +76,28 @@ class BulkModulusConstraint:
         """d(B_model / target) per unit long-range weight [P]: B is linear in those weights."""
         energies = term.unit_outputs(self.graph)["energy"]
         return curvature_to_bulk_modulus(energies, self.volume) / self.target
+
+
+def read_section(section: dict, root: Path) -> tuple[Atoms, float, float]:
+    """(crystal, target in GPa, weight) of the ``[bulk_modulus]`` section of a training config:
+    ``structure`` (a file ASE reads, relative to ``root``: the stress-free crystal), ``target``
+    (GPa), ``weight`` (default 1); ValueError naming what is wrong."""
+    from ase.io import read
+
+    unknown = set(section) - {"structure", "target", "weight"}
+    if unknown:
+        raise ValueError(f"unknown [bulk_modulus] options: {', '.join(sorted(unknown))}")
+    for key in ("structure", "target"):
+        if key not in section:
+            raise ValueError(f"[bulk_modulus] needs {key!r}")
+    target, weight = section["target"], section.get("weight", 1.0)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+               for v in (target, weight)):
+        raise ValueError(f"[bulk_modulus] target and weight must be numbers > 0, got "
+                         f"{target!r} and {weight!r}")
+    path = root / section["structure"]
+    try:
+        atoms = read(path)
+    except Exception as exc:     # ASE raises many kinds for unreadable files
+        raise ValueError(f"[bulk_modulus] structure: cannot read {path}: {exc}") from exc
+    return atoms, float(target), float(weight)

@@ -45,6 +45,7 @@ import numpy as np
 import torch
 
 from potentials.bulk_modulus import BulkModulusConstraint
+from potentials.bulk_modulus import read_section as read_bulk_modulus_section
 from potentials.datasets import DatasetError, Sample, read_dataset, split_indices
 from potentials.fc_loss import ForceConstantTerm, balance_shells, displacement_terms
 from potentials.model import EquivariantPotential, ModelConfig
@@ -568,6 +569,12 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
     if options["threads"]:
         torch.set_num_threads(int(options["threads"]))
     model_section = dict(config.get("model", {}))
+    bulk_section = None
+    if config.get("bulk_modulus"):
+        if not model_section.get("long_range_cutoff"):
+            raise ValueError("[bulk_modulus] is held by the long-range weights, and the model "
+                             "has none (long_range_cutoff = 0)")
+        bulk_section = read_bulk_modulus_section(config["bulk_modulus"], root)
     dtype = {"float64": torch.float64, "float32": torch.float32}[model_section.pop("dtype", "float64")]
     seed = int(options["seed"])
     output = root / options["output"]
@@ -609,13 +616,8 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
     if config.get("phonons"):
         from potentials.phonon_validation import PhononValidation
         phonons = PhononValidation(config["phonons"], root)
-    bulk = None
-    if config.get("bulk_modulus"):
-        if model.long_range is None:
-            raise ValueError("[bulk_modulus] is held by the long-range weights, and the model "
-                             "has none (long_range_cutoff = 0)")
-        bulk = BulkModulusConstraint(config["bulk_modulus"], root, model_config.species,
-                                     model_config.graph_cutoff)
+    bulk = None if bulk_section is None else BulkModulusConstraint(
+        *bulk_section, model_config.species, model_config.graph_cutoff)
 
     state = {"epoch": 0, "best": math.inf, "best_epoch": -1, "lr": options["learning_rate"],
              "plateau_best": math.inf, "plateau_count": 0, "elapsed": 0.0}

@@ -259,9 +259,12 @@ def test_bulk_modulus_section_errors(tiny_dataset, tmp_path):
         train(config)
     config["model"].update(long_range_cutoff=5.0, long_range_basis=4)
     config["bulk_modulus"] = {"structure": str(tmp_path / "si.vasp"), "target": -1.0}
-    with pytest.raises(ValueError, match="target and weight must be > 0"):
+    with pytest.raises(ValueError, match="target and weight must be numbers > 0, got -1.0"):
         train(config)
     config["bulk_modulus"] = {"structure": str(tmp_path / "si.vasp")}
     with pytest.raises(ValueError, match="needs 'target'"):
+        train(config)
+    config["bulk_modulus"] = {"structure": str(tmp_path / "nope.vasp"), "target": 60.0}
+    with pytest.raises(ValueError, match="structure: cannot read .*nope.vasp"):
         train(config)
     assert not (tmp_path / "m.pt").exists()
