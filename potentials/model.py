@@ -75,9 +75,12 @@ class ModelConfig:
                              f"({self.cutoff} Å), or be 0 for no long-range term")
         if self.long_range_cutoff and (self.long_range_basis < 1 or self.long_range_l_max < 0):
             raise ValueError("long_range_basis must be >= 1 and long_range_l_max >= 0")
-        if self.three_body_cutoff and not 0 < self.three_body_cutoff <= self.long_range_cutoff:
+        if self.three_body_cutoff and not (self.cutoff <= self.three_body_cutoff
+                                           <= self.long_range_cutoff):
+            # the message passing takes its edges from the three-body ones
             raise ValueError(f"three_body_cutoff ({self.three_body_cutoff} Å) must be in "
-                             f"(0, long_range_cutoff = {self.long_range_cutoff} Å]")
+                             f"[cutoff = {self.cutoff} Å, long_range_cutoff = "
+                             f"{self.long_range_cutoff} Å]")
 
     @property
     def graph_cutoff(self) -> float:
