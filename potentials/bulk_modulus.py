@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from ase import Atoms
+from ase import Atoms, units
 
 from potentials.neighbours import Graph, build_graph
 
 STRAIN_STEP = 1e-3
-GPA_PER_EV_A3 = 160.21766208
 
 
 def strained_graph(atoms: Atoms, species: list[str], cutoff: float,
@@ -41,20 +40,7 @@ def curvature_to_bulk_modulus(energies: torch.Tensor, volume: float,
     """B (GPa) from energies [3, ...] (eV) at strains -step, 0, +step of a cell of ``volume``
     Å^3."""
     second = (energies[0] - 2.0 * energies[1] + energies[2]) / step ** 2
-    return second / (9.0 * volume) * GPA_PER_EV_A3
-
-
-def graph_bulk_modulus(model: torch.nn.Module, graph: Graph, volume: float) -> float:
-    """B (GPa) of ``model`` from a :func:`strained_graph` of a cell of ``volume`` Å^3."""
-    device = model.energy_shifts.device
-    energies = model(graph.to(device), forces=False)["energy"].detach().double().cpu()
-    return float(curvature_to_bulk_modulus(energies, volume))
-
-
-def bulk_modulus(model: torch.nn.Module, atoms: Atoms) -> float:
-    """B (GPa) of ``model`` for the crystal ``atoms``, taken as its stress-free reference cell."""
-    graph = strained_graph(atoms, model.config.species, model.graph_cutoff)
-    return graph_bulk_modulus(model, graph, atoms.get_volume())
+    return second / (9.0 * volume) / units.GPa
 
 
 class BulkModulusConstraint:
@@ -70,7 +56,9 @@ class BulkModulusConstraint:
 
     def bulk_modulus(self, model: torch.nn.Module) -> float:
         """B (GPa) of ``model``."""
-        return graph_bulk_modulus(model, self.graph, self.volume)
+        device = model.energy_shifts.device
+        energies = model(self.graph.to(device), forces=False)["energy"].detach().double().cpu()
+        return float(curvature_to_bulk_modulus(energies, self.volume))
 
     def columns(self, term: torch.nn.Module) -> torch.Tensor:
         """d(B_model / target) per unit long-range weight [P]: B is linear in those weights."""

@@ -221,20 +221,17 @@ class LongRangeTerm(torch.nn.Module):
             return moved.double() if tensor.is_floating_point() else moved
         return super()._apply(keep_float64, recurse)
 
-    def _per_species(self, radial: torch.Tensor, neighbour_species: torch.Tensor) -> torch.Tensor:
-        """[E, n] radial functions -> [E, species x n]: one block per neighbour species."""
+    def _radial(self, lengths: torch.Tensor, neighbour_species: torch.Tensor,
+                pair: bool) -> torch.Tensor:
+        """[E, species x n] radial functions of the pair (``pair``) or three-body part: one block
+        of n functions per neighbour species."""
+        bessel, envelope = ((self.pair_bessel, self.pair_envelope) if pair
+                            else (self.bessel, self.envelope))
+        radial = bessel(lengths) * envelope(lengths).unsqueeze(-1)
         if self.n_species == 1:
             return radial
         one_hot = torch.nn.functional.one_hot(neighbour_species, self.n_species).to(radial.dtype)
         return (one_hot.unsqueeze(-1) * radial.unsqueeze(1)).flatten(1)
-
-    def _pair_radial(self, lengths: torch.Tensor, neighbour_species: torch.Tensor) -> torch.Tensor:
-        radial = self.pair_bessel(lengths) * self.pair_envelope(lengths).unsqueeze(-1)
-        return self._per_species(radial, neighbour_species)
-
-    def _radial(self, lengths: torch.Tensor, neighbour_species: torch.Tensor) -> torch.Tensor:
-        radial = self.bessel(lengths) * self.envelope(lengths).unsqueeze(-1)
-        return self._per_species(radial, neighbour_species)
 
     def _power_spectrum(self, density: torch.Tensor) -> torch.Tensor:
         """[N, channels, (l_max + 1)^2] densities -> [N, (l_max + 1) x pairs] invariants."""
@@ -253,9 +250,10 @@ class LongRangeTerm(torch.nn.Module):
         ``three_body_cutoff``, whose spherical harmonics (up to at least ``l_max``) are ``sh``
         and whose layout per receiving atom is ``edges``; lengths and harmonics in float64."""
         n_nodes = len(species)
-        pair = self._pair_radial(lengths, neighbour_species)
+        pair = self._radial(lengths, neighbour_species, pair=True)
         pair_sums = pair.new_zeros(n_nodes, pair.shape[1]).index_add(0, receiver, pair)
-        radial = self._radial(lengths[angular_edges], neighbour_species[angular_edges])
+        radial = self._radial(lengths[angular_edges], neighbour_species[angular_edges],
+                             pair=False)
         density = torch.bmm(edges.pad(radial).transpose(1, 2),
                             edges.pad(sh[:, :(self.l_max + 1) ** 2]))
         basis = torch.cat([pair_sums, self._power_spectrum(density)], dim=-1)
@@ -272,8 +270,8 @@ class LongRangeTerm(torch.nn.Module):
         vectors = vectors.detach().requires_grad_(True)
         with torch.enable_grad():
             lengths = torch.linalg.norm(vectors, dim=-1)
-            pair = self._pair_radial(lengths, neighbour_species)
-            radial = self._radial(lengths, neighbour_species)
+            pair = self._radial(lengths, neighbour_species, pair=True)
+            radial = self._radial(lengths, neighbour_species, pair=False)
             sh = self.spherical_harmonics(vectors)
             functions = torch.cat([pair, radial, sh], dim=1)
             gradients = torch.stack([torch.autograd.grad(functions[:, k].sum(), vectors,

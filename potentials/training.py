@@ -640,6 +640,15 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
     eval_model = EquivariantPotential(model_config).to(dtype)
     adam_epochs, total_epochs = options["epochs"], options["epochs"] + options["lbfgs_epochs"]
     lbfgs, full_batch, long_range_fit = None, [], None
+
+    def fit_long_range(target: EquivariantPotential) -> None:
+        """Solve ``target``'s long-range weights (the normal matrix is built on first use)."""
+        nonlocal long_range_fit
+        if long_range_fit is None:
+            long_range_fit = LongRangeFit(target, full_batch, options, use_stress, train_items,
+                                          bulk_modulus=bulk)
+        long_range_fit(target)
+
     while state["epoch"] < total_epochs:
         epoch = state["epoch"]
         if not full_batch and (epoch >= adam_epochs or model.long_range is not None):
@@ -653,10 +662,7 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             every = options["long_range_every"]
             if model.long_range is not None and (
                     epoch + 1 == adam_epochs or (every and (epoch + 1) % every == 0)):
-                long_range_fit = long_range_fit or LongRangeFit(eval_model, full_batch, options,
-                                                                use_stress, train_items,
-                                                                bulk_modulus=bulk)
-                long_range_fit(eval_model)
+                fit_long_range(eval_model)
                 fitted = eval_model.long_range.weights.detach()
                 with torch.no_grad():
                     model.long_range.weights.copy_(fitted)
@@ -675,10 +681,7 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
             train_loss = lbfgs_epoch(model, lbfgs, full_batch, options, epoch, total_epochs,
                                      use_stress)
             if model.long_range is not None:
-                long_range_fit = long_range_fit or LongRangeFit(model, full_batch, options,
-                                                                use_stress, train_items,
-                                                                bulk_modulus=bulk)
-                long_range_fit(model)
+                fit_long_range(model)
             eval_model.load_state_dict(model.state_dict())
             eval_model.eval()
         metrics: dict[str, Any] = {"epoch": epoch + 1, "lr": state["lr"], "train_loss": train_loss}
