@@ -556,7 +556,8 @@ def train(config: dict | str | Path, overrides: dict | None = None) -> Equivaria
         raise ValueError(f"unknown [training] options: {', '.join(sorted(unknown))}")
     if options["schedule"] not in ("cosine", "plateau"):
         raise ValueError(f"unknown schedule {options['schedule']!r} (cosine or plateau)")
-    for key, least in (("lbfgs_epochs", 0), ("lbfgs_iterations", 1), ("lbfgs_history", 1)):
+    for key, least in (("lbfgs_epochs", 0), ("lbfgs_iterations", 1), ("lbfgs_history", 1),
+                       ("long_range_every", 0)):
         value = options[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise ValueError(f"[training] {key} must be an integer >= {least}, got {value!r}")

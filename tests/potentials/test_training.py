@@ -108,6 +108,9 @@ def test_config_errors(tiny_dataset, tmp_path):
     config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, lbfgs_iterations=0)
     with pytest.raises(ValueError, match="lbfgs_iterations must be an integer >= 1, got 0"):
         train(config)
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, long_range_every=-1)
+    with pytest.raises(ValueError, match="long_range_every must be an integer >= 0, got -1"):
+        train(config)
     config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1, fc2_shell_balance="yes")
     with pytest.raises(ValueError, match="fc2_shell_balance must be a number >= 0, got 'yes'"):
         train(config)
