@@ -73,7 +73,9 @@ def main() -> None:
 
     from matscipy.calculators.manybody import Manybody
     from matscipy.calculators.manybody.explicit_forms.tersoff_brenner import (
-        Tersoff_PRB_39_5566_Si_C, TersoffBrenner)
+        Tersoff_PRB_39_5566_Si_C,
+        TersoffBrenner,
+    )
 
     tersoff = Manybody(**TersoffBrenner(Tersoff_PRB_39_5566_Si_C))
     seconds_tersoff = best_time(lambda: single_point(tersoff, cells[64]), args.repeat)

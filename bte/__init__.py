@@ -3,8 +3,17 @@
 Public API: read_input_folder(path) -> Problem, solve(problem) -> Result,
 write_outputs(result, directory).
 """
-from .problem import (BTEInputError, BoundaryCondition, Control, Geometry, Material, Mesh,
-                      ModeMaterial, Problem, SolverDivergedError)
+from .problem import (
+    BoundaryCondition,
+    BTEInputError,
+    Control,
+    Geometry,
+    Material,
+    Mesh,
+    ModeMaterial,
+    Problem,
+    SolverDivergedError,
+)
 from .result import Result
 
 

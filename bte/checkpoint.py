@@ -7,10 +7,11 @@ and solver settings; resuming from a checkpoint of another problem is refused.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
+
+from mtscore import atomic_path
 
 from .problem import BTEInputError
 
@@ -28,13 +29,8 @@ def fingerprint(*parts) -> str:
 def save_state(path: str | Path, key: str, **state: np.ndarray) -> None:
     """Write ``state`` and the fingerprint ``key`` to ``path`` atomically (a kill during the
     write leaves the previous checkpoint intact)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, fingerprint=np.array(key), **state)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def load_state(path: str | Path, key: str) -> dict[str, np.ndarray] | None:

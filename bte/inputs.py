@@ -24,11 +24,24 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from .geometry import build_geometry
-from .materials import (BINNING_METHODS, band_table_from_text, read_alamode_tau, read_band_table,
-                        read_mode_data, read_shengbte)
+from .materials import (
+    BINNING_METHODS,
+    band_table_from_text,
+    read_alamode_tau,
+    read_band_table,
+    read_mode_data,
+    read_shengbte,
+)
 from .mesh_io import read_mesh
-from .problem import (BoundaryCondition, BTEInputError, Control, Material, Mesh, ModeMaterial,
-                      Problem)
+from .problem import (
+    BoundaryCondition,
+    BTEInputError,
+    Control,
+    Material,
+    Mesh,
+    ModeMaterial,
+    Problem,
+)
 
 __all__ = ["read_input_folder"]
 

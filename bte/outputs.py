@@ -25,12 +25,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
+
+from mtscore.atomic import write_files_atomically
 
 from .result import Result
 
@@ -41,7 +41,6 @@ KAPPA_JSON_VERSION = 1
 MAX_VTU_BANDS = 32
 
 #: Prefix of the temporary directory created inside the output directory while writing.
-TMP_PREFIX = ".mts-tmp-"
 
 #: VTK cell type id -> (meshio cell type name, number of nodes).
 VTK_CELL_TYPES: dict[int, tuple[str, int]] = {
@@ -308,53 +307,6 @@ OUTPUT_FILES: tuple[str, ...] = ("TempLattice.dat", "Temperature.dat", "Tempband
                                  "HeatFlux.dat", "kappa.json", "result.vtu")
 
 
-def _make_dirs(directory: Path) -> list[Path]:
-    """mkdir -p; return the directories that were created (outermost first)."""
-    missing: list[Path] = []
-    p = directory
-    while not p.exists():
-        missing.append(p)
-        if p.parent == p:
-            break
-        p = p.parent
-    directory.mkdir(parents=True, exist_ok=True)
-    return missing[::-1]
-
-
-def _backup(dest: Path, backup_dir: Path) -> Path | None:
-    """Keep the previous ``dest`` (hard link, else copy) so that a failed move can be undone."""
-    if not dest.exists():
-        return None
-    backup_dir.mkdir(exist_ok=True)
-    bak = backup_dir / dest.name
-    try:
-        os.link(dest, bak)
-    except OSError:
-        shutil.copy2(dest, bak)
-    return bak
-
-
-def _install(staged: list[tuple[Path, Path]], tmp: Path) -> None:
-    """Move staged files into place with os.replace; on failure restore the previous state."""
-    backup_dir = tmp / ".previous"
-    done: list[tuple[Path, Path | None]] = []
-    try:
-        for src, dest in staged:
-            bak = _backup(dest, backup_dir)
-            os.replace(src, dest)
-            done.append((dest, bak))
-    except BaseException:
-        for dest, bak in reversed(done):
-            try:
-                if bak is None:
-                    dest.unlink()
-                else:
-                    os.replace(bak, dest)
-            except OSError:
-                pass
-        raise
-
-
 def _steady_writers(result: Result, directory: Path) -> list[tuple[str, Callable[[Path], None]]]:
     """(file name, writer) of a steady run, in the order of :data:`OUTPUT_FILES`."""
     return [("TempLattice.dat", lambda p: write_temp_lattice(result, p)),
@@ -411,36 +363,6 @@ def write_pvd(entries: Sequence[tuple[float, str]], path: Path) -> None:
     Path(path).write_text("\n".join(lines), encoding="ascii")
 
 
-def write_files_atomically(directory: str | Path,
-                           writers: list[tuple[str, Callable[[Path], None]]]) -> list[Path]:
-    """Run each (name, writer(path)) into a temporary directory inside ``directory`` (created
-    if missing), then move all files into place; on any failure nothing new is left behind
-    and previous files are restored.  Returns the final paths in the order given."""
-    directory = Path(directory)
-    created = _make_dirs(directory)
-    tmp: Path | None = None
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=directory))
-        for name, writer in writers:
-            writer(tmp / name)
-        staged = [(tmp / name, directory / name) for name, _ in writers]
-        for src, _ in staged:
-            if not src.is_file():
-                raise RuntimeError(f"output {src.name} was not written")
-        _install(staged, tmp)
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for d in reversed(created):
-            try:
-                d.rmdir()
-            except OSError:
-                break
-        raise
-    shutil.rmtree(tmp, ignore_errors=True)
-    return [directory / name for name, _ in writers]
-
-
 def write_outputs(result: Result, directory: str | Path) -> list[Path]:
     """Write all output files of ``result`` into ``directory`` (created if missing), atomically.
 
@@ -460,5 +382,5 @@ def write_outputs(result: Result, directory: str | Path) -> list[Path]:
     return write_files_atomically(directory, writers)
 
 
-__all__ = ["write_outputs", "write_files_atomically", "kappa_record", "write_vtu", "write_pvd", "write_ttg", "write_tdtr", "mesh_cell_blocks", "OUTPUT_FILES",
-           "KAPPA_JSON_VERSION", "MAX_VTU_BANDS"]
+__all__ = ["write_outputs", "kappa_record", "write_vtu", "write_pvd", "write_ttg", "write_tdtr",
+           "mesh_cell_blocks", "OUTPUT_FILES", "KAPPA_JSON_VERSION", "MAX_VTU_BANDS"]

@@ -11,24 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
+from mtscore import InputError
 
-class BTEInputError(ValueError):
-    """Bad input: the message names the file, the line (1-based) and the field at fault."""
+
+class BTEInputError(InputError):
+    """Bad BTE input: the message names the file, the line (1-based) and the field (GiftBTE
+    keyword) at fault; file and line are None for a problem built in Python."""
 
     def __init__(self, message: str, file: str | Path | None = None, line: int | None = None,
                  field: str | None = None):
-        self.message = message
-        self.file = None if file is None else str(file)
-        self.line = line
-        self.field = field
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = ""
-        if self.file is not None:
-            where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
-        what = f"{self.field}: " if self.field else ""
-        return f"{where}{what}{self.message}"
+        super().__init__(message, file, line, field)
 
 
 class SolverDivergedError(RuntimeError):

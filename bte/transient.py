@@ -41,8 +41,7 @@ from .checkpoint import fingerprint, load_state, save_state
 from .parallel import Partition
 from .problem import BTEInputError, Problem, SolverDivergedError
 from .result import Result
-from .solver import (_errors, _initial_state, _setup, face_area_normals, pair_tables,
-                     problem_angles)
+from .solver import _errors, _initial_state, _setup, face_area_normals, pair_tables, problem_angles
 
 #: callback(step, t [s], err_T, err_q) after every time step
 TransientCallback = Callable[[int, float, float, float], None]

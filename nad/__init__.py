@@ -11,8 +11,7 @@ models: atomic units).  Neither torch nor phonopy is imported.
 """
 from .analysis import decoherence_times, dephasing_function, fit_time_constant
 from .descriptors import descriptors
-from .hopping import (NADInputError, VibronicHamiltonian, carrier_hamiltonian,
-                      run_surface_hopping)
+from .hopping import NADInputError, VibronicHamiltonian, carrier_hamiltonian, run_surface_hopping
 from .ml import HamiltonianModel
 from .tight_binding import TBParameters, TightBinding
 from .tully import run_tully

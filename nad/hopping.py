@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mtscore import InputError
+
 from .analysis import HBAR, KB, decoherence_times
 from .hopping_kernels import DISH, FSSH, cpa_surface_hopping
 
@@ -22,7 +24,7 @@ MAX_NAC_DT = 0.3
 METHODS = {"fssh": FSSH, "dish": DISH}
 
 
-class NADInputError(ValueError):
+class NADInputError(InputError):
     """Inconsistent or unphysical input to the NA-MD code; the message names the field."""
 
 

@@ -113,10 +113,10 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
     whether it is resolved (at most ``RESOLVED_SPANS`` times the simulated time; a longer one
     is a fit to a barely decaying population).  Times fs, energies eV.
     """
+    from mtscore import write_files_atomically
+
     from . import plots
     from .ml import r_squared, rmse
-
-    from bte.outputs import write_files_atomically
 
     say = progress or (lambda text: None)
     train = training_set(sizes, trajectories, nframes, temperature, seed=seed, progress=say)

@@ -5,9 +5,15 @@ Units: frequency THz, lengths Å, energy eV, mass amu, group velocity m/s, heat 
 J m^-3 K^-1, lifetime s, κ W m^-1 K^-1.
 """
 from .band_table import band_material, write_band_table, write_mode_data
-from .force_constants import (ForceConstants, ForceEvaluationError, SymmetryError,
-                              check_symmetry, compute_force_constants, evaluate_forces,
-                              load_force_constants)
+from .force_constants import (
+                              ForceConstants,
+                              ForceEvaluationError,
+                              SymmetryError,
+                              check_symmetry,
+                              compute_force_constants,
+                              evaluate_forces,
+                              load_force_constants,
+)
 from .kappa import ImaginaryModeWarning, KappaResult, bulk_kappa, kappa_accumulation
 from .modes import ModeSet, harmonic_frequencies, mode_properties
 from .strain import StrainSweepResult, strain_cell, strain_sweep, strain_tensor

@@ -12,8 +12,6 @@ an existing ``phono3py_disp.yaml`` plus ``FORCES_FC3``.  :meth:`ForceConstants.w
 """
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +24,8 @@ from ase.calculators.calculator import Calculator
 from phono3py import Phono3py
 from phonopy import Phonopy
 from phonopy.structure.atoms import PhonopyAtoms
+
+from mtscore import atomic_path
 
 DEFAULT_DISPLACEMENT = 0.03          # Å, phono3py's default finite displacement
 
@@ -206,14 +206,13 @@ def _write_cached(path: Path | None, atoms: Atoms, forces: np.ndarray) -> None:
     worker that finished the same stage cleans it up) only means this entry is not kept."""
     if path is None:
         return
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp.npz")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(tmp, numbers=atoms.numbers, cell=np.array(atoms.cell),
-                 positions=atoms.positions, forces=forces)
-        os.replace(tmp, path)
+        with atomic_path(path, ".npz") as tmp:
+            np.savez(tmp, numbers=atoms.numbers, cell=np.array(atoms.cell),
+                     positions=atoms.positions, forces=forces)
     except FileNotFoundError:
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 def _forces_one(atoms: Atoms, calculator: Calculator) -> np.ndarray:

@@ -14,10 +14,12 @@ from typing import Sequence
 import numpy as np
 from ase import Atoms
 
+from mtscore import InputError
+
 LABELS = ("energy", "forces", "stress")
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError):
     """A dataset that cannot be read or lacks a requested label."""
 
 

@@ -14,8 +14,10 @@ import torch
 from ase import Atoms
 from vesin import NeighborList
 
+from mtscore import InputError
 
-class StructureError(ValueError):
+
+class StructureError(InputError):
     """A structure the potential cannot evaluate (unknown species, missing cell under PBC)."""
 
 

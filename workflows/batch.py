@@ -35,8 +35,15 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from workflows.config import (BUILTIN_SI, BTESettings, PhononSettings, _bte, _phonons,
-                              _Section, read_toml)
+from workflows.config import (
+    BUILTIN_SI,
+    BTESettings,
+    PhononSettings,
+    _bte,
+    _phonons,
+    _Section,
+    read_toml,
+)
 from workflows.geometries import KINDS
 from workflows.pipeline import write_rows_csv
 from workflows.stages import stage_key
@@ -150,10 +157,14 @@ def run_job(config: BatchConfig, job: BatchJob) -> BatchRow:
     import warnings
 
     from phonons import strain_tensor
-
     from workflows.calculators import calculator_fingerprint, lazy_calculator
-    from workflows.stages import (CaseSpec, bte_stage, phonon_stages, strained_structure_stage,
-                                  structure_stage)
+    from workflows.stages import (
+        CaseSpec,
+        bte_stage,
+        phonon_stages,
+        strained_structure_stage,
+        structure_stage,
+    )
 
     root = Path(config.output) / "stages"
     values = dict(job_id=job.job_id, material=job.material, kind=job.kind,

@@ -26,10 +26,16 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from workflows import nad_commands, phonons_commands, potentials_commands, study_commands
-from workflows.command_common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PROG
-from workflows.command_common import positive_float, positive_int
+from workflows.command_common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROG,
+    positive_float,
+    positive_int,
+)
 from workflows.command_common import report_error as _error
-
 
 # --------------------------------------------------------------------------------------------
 # mts bte ...

@@ -49,19 +49,20 @@ relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mtscore import InputError, Section
+from mtscore import read_toml as _read_toml
 from workflows.geometries import KINDS, SECTION_KINDS
 
 BUILTIN_SI = "builtin:si"
 GEOMETRY_KINDS = KINDS + SECTION_KINDS + ("folder",)
 
 
-class ConfigError(ValueError):
-    """A bad study file: the message names the file, the key and the problem."""
+class ConfigError(InputError):
+    """A bad study file: names the file, the key and the problem."""
 
 
 @dataclass(frozen=True)
@@ -125,55 +126,9 @@ class PipelineConfig:
     base: Path = Path(".")
 
 
-class _Section:
-    """Typed access to one TOML table with errors naming file, key and problem."""
-
-    def __init__(self, data: dict, where: str, source: str):
-        if not isinstance(data, dict):
-            raise ConfigError(f"{source}: [{where}]: expected a table")
-        self.data, self.where, self.source = data, where, source
-        self.used: set[str] = set()
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        name = f"{self.where}.{key}" if self.where else key
-        return ConfigError(f"{self.source}: {name}: {problem}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, *,
-            required: bool = False, length: int | None = None, positive: bool = False,
-            choices: tuple[str, ...] | None = None) -> Any:
-        self.used.add(key)
-        if key not in self.data:
-            if required:
-                raise self.fail(key, "missing (required)")
-            return default
-        value = self.data[key]
-        items = value if length is not None or kind is list else [value]
-        if length is not None or kind is list:
-            if not isinstance(value, list) or (length is not None and len(value) != length):
-                raise self.fail(key, f"expected a list of {length or 'some'} numbers, "
-                                     f"got {value!r}")
-            kind = (int, float) if kind is list else kind
-        for item in items:
-            ok = isinstance(item, kind) and not (isinstance(item, bool) and bool not in
-                                                 (kind if isinstance(kind, tuple) else (kind,)))
-            if not ok:
-                raise self.fail(key, f"expected {_type_name(kind)}, got {item!r}")
-            if positive and not item > 0:
-                raise self.fail(key, f"must be positive, got {item!r}")
-        if choices is not None and value not in choices:
-            raise self.fail(key, f"must be one of {', '.join(choices)}, got {value!r}")
-        return tuple(value) if isinstance(value, list) else value
-
-    def check_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key")
-
-
-def _type_name(kind) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+def _Section(data: Any, where: str, source: str) -> Section:
+    """One table of a study file, its errors ConfigError."""
+    return Section(data, where, source, ConfigError)
 
 
 def _phonons(sec: _Section) -> PhononSettings:
@@ -325,13 +280,7 @@ def parse_config(data: dict, source: str = "<config>", base: str | Path = ".") -
 def read_toml(path: str | Path) -> dict:
     """The parsed TOML file at ``path``; ConfigError naming the file when it cannot be read or
     parsed."""
-    path = Path(path)
-    try:
-        return tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return _read_toml(path, ConfigError)
 
 
 def load_config(path: str | Path) -> PipelineConfig:

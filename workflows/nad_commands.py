@@ -16,8 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from workflows.command_common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from workflows.command_common import positive_float, positive_int
+from workflows.command_common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    positive_float,
+    positive_int,
+)
 from workflows.command_common import report_error as _error
 
 

@@ -78,9 +78,11 @@ def make_calculator(spec: str):
         from matscipy.calculators.manybody import Manybody
         from matscipy.calculators.manybody.explicit_forms import StillingerWeber, TersoffBrenner
         from matscipy.calculators.manybody.explicit_forms.stillinger_weber import (
-            Stillinger_Weber_PRB_31_5262_Si)
+            Stillinger_Weber_PRB_31_5262_Si,
+        )
         from matscipy.calculators.manybody.explicit_forms.tersoff_brenner import (
-            Tersoff_PRB_39_5566_Si_C)
+            Tersoff_PRB_39_5566_Si_C,
+        )
         form = (TersoffBrenner(Tersoff_PRB_39_5566_Si_C) if spec == "tersoff"
                 else StillingerWeber(Stillinger_Weber_PRB_31_5262_Si))
         return Manybody(**form)

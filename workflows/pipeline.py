@@ -29,8 +29,15 @@ from pathlib import Path
 from workflows import references as ref
 from workflows.calculators import calculator_fingerprint, lazy_calculator
 from workflows.config import PipelineConfig, load_config
-from workflows.stages import (CaseSpec, Stage, band_table_path, bte_stage, phonon_stages,
-                              read_modes, structure_stage)
+from workflows.stages import (
+    CaseSpec,
+    Stage,
+    band_table_path,
+    bte_stage,
+    phonon_stages,
+    read_modes,
+    structure_stage,
+)
 
 
 @dataclass
@@ -210,7 +217,6 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
 def _plots(config: PipelineConfig, rows: list[KappaRow], kappa_bands: float, modes,
            out: Path) -> list[Path]:
     from phonons.plots import plot_accumulation
-
     from workflows.geometries import SECTION_KINDS
     from workflows.plots import plot_cell_field, plot_kappa_vs_thickness
 

@@ -15,13 +15,14 @@ import hashlib
 import json
 import os
 import shutil
-import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
+
+from mtscore import temporary_name
 
 MARKER = "done.json"
 
@@ -51,7 +52,7 @@ def run_stage(root: str | Path, name: str, inputs: dict,
     final = Path(root) / f"{name}-{key}"
     if (final / MARKER).is_file():
         return _finished_stage(name, key, final)
-    tmp = Path(root) / f".{name}-{key}.{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp = temporary_name(final)
     tmp.mkdir(parents=True)
     try:
         summary = build(tmp)
@@ -239,7 +240,6 @@ def bte_stage(root: Path, tables: list[Stage], n_bands: int, case: CaseSpec) -> 
     solve it and write the outputs (TempLattice.dat, kappa.json, ...) into the stage
     directory; the summary holds κ_eff (W/mK), iterations, convergence and wall time (s)."""
     import bte
-
     from workflows.geometries import prepare_folder_case, write_case
 
     inputs = {"tables": [t.key for t in tables], "case": asdict(case)}
@@ -269,8 +269,9 @@ def strained_structure_stage(root: Path, structure: Stage, strain: np.ndarray,
     """The structure with its cell strained by the (3, 3) ``strain`` tensor and the internal
     coordinates relaxed with the potential (phonons.strain_cell); the unstrained structure
     itself when the strain is zero."""
-    import phonons
     from ase.io import write
+
+    import phonons
 
     strain = np.asarray(strain, dtype=np.float64)
     if not strain.any():

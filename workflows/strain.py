@@ -118,11 +118,15 @@ def bent_ribbon(potential: str, output: str | Path, *, thickness: float = 20e-9,
     (workflows.calculators); ``calculator_factory`` overrides how it is made.  Stages are
     cached under ``output/stages``.  Strain along x (the ribbon axis)."""
     from phonons import strain_tensor
-
     from workflows.calculators import calculator_fingerprint, make_calculator
     from workflows.config import BUILTIN_SI
-    from workflows.stages import (CaseSpec, bte_stage, phonon_stages, strained_structure_stage,
-                                  structure_stage)
+    from workflows.stages import (
+        CaseSpec,
+        bte_stage,
+        phonon_stages,
+        strained_structure_stage,
+        structure_stage,
+    )
 
     if n_layers < 2:
         raise ValueError(f"a bent ribbon needs at least 2 layers, got {n_layers}")

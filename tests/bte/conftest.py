@@ -3,7 +3,6 @@ test directory uses, so the phonons tests can load it too)."""
 from __future__ import annotations
 
 import pytest
-
 from bte_cases import make_case
 
 

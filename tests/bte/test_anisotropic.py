@@ -22,13 +22,12 @@ import shutil
 
 import numpy as np
 import pytest
+from bte_cases import mpirun_bte
 
 import bte
 from bte.angles import angular_set, direction_cells
 from bte.materials import mode_material, pair_table, read_mode_data, write_band_table
 from bte.transient import explicit_stability
-
-from bte_cases import mpirun_bte
 
 NTHETA, NPHI = 2, 2
 ANGLES = angular_set(3, 2, NTHETA, NPHI)

@@ -3,9 +3,9 @@ temperature rise is reported from the BTE and from Fourier's law on the same mes
 from __future__ import annotations
 
 import pytest
+import reference as ref
 
 import bte
-import reference as ref
 
 FINFET = ref.EXAMPLES_DIR / "FinFET"
 SCALES = ("1e-7", "1e-8", "1e-9")

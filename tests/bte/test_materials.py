@@ -7,8 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bte.materials import (band_table_from_text, bin_modes, read_alamode_tau, read_band_table,
-                           read_shengbte)
+from bte.materials import (
+    band_table_from_text,
+    bin_modes,
+    read_alamode_tau,
+    read_band_table,
+    read_shengbte,
+)
 from bte.problem import BTEInputError
 
 GIFT = Path(__file__).resolve().parents[2] / "examples" / "giftbte"

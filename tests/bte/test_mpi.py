@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bte_cases import mpirun_bte
 
 import bte
-from bte_cases import mpirun, mpirun_bte
 
 MPIRUN = shutil.which("mpirun")
 # mpi4py is looked up, not imported: imported here, it would let ASE initialise MPI in the

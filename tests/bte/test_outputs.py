@@ -13,6 +13,7 @@ import bte.outputs as outputs
 from bte.problem import Control, Geometry, Material, Mesh, Problem
 from bte.progress import ProgressLine, format_elapsed
 from bte.result import Result
+from mtscore import TMP_PREFIX
 
 meshio = pytest.importorskip("meshio")
 
@@ -337,7 +338,7 @@ def test_overwrites_previous_outputs(previous_run, result):
     assert "old" not in (previous_run / "kappa.json").read_text()
     np.testing.assert_array_equal(np.loadtxt(previous_run / "TempLattice.dat")[:, 3],
                                   result.temperature_lattice)
-    assert not [p for p in os.listdir(previous_run) if p.startswith(outputs.TMP_PREFIX)]
+    assert not [p for p in os.listdir(previous_run) if p.startswith(TMP_PREFIX)]
 
 
 def test_public_entry_point(tmp_path, result):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import reference as ref
 
 SI15 = ref.MATERIALS_DIR / "DATABASE" / "Si" / "Si_15.dat"

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bte_cases import EXAMPLES, MATERIALS
 
 import bte
 from bte.angles import angular_set
-
-from bte_cases import EXAMPLES, MATERIALS
 
 SI15 = np.loadtxt(MATERIALS / "DATABASE" / "Si" / "Si_15.dat")
 PERIODIC_X = [(1, -4, 1), (4, -1, 0), (2, 3, 0), (3, 3, 0)]

@@ -19,7 +19,6 @@ import math
 
 import numpy as np
 import pytest
-
 import reference as ref
 
 try:

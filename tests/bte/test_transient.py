@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from bte_cases import EXAMPLES, make_case, remove_keyword
 
 import bte
 from bte.problem import BTEInputError
 from bte.transient import explicit_stability, solve_transient, tdtr_envelope
-from bte_cases import EXAMPLES, make_case, remove_keyword
 
 TTG = "TTG/2pikn=1"
 V, TAU = 2677.0, 39.9e-12                 # Si_1.dat: group velocity m/s, relaxation time s

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import reference as ref
 
 import bte
-import reference as ref
 
 SI1 = ref.MATERIALS_DIR / "DATABASE" / "Si" / "Si_1.dat"
 LAMBDA_SI1 = 2677.0 * 39.9e-12                     # m, gray Si_1 mean free path (106.8 nm)

@@ -6,8 +6,7 @@ import pytest
 from scipy.integrate import quad
 
 from nad.analysis import HBAR, KB, fit_time_constant
-from nad.hopping import (NADInputError, VibronicHamiltonian, carrier_hamiltonian,
-                         run_surface_hopping)
+from nad.hopping import NADInputError, VibronicHamiltonian, carrier_hamiltonian, run_surface_hopping
 
 V, SIGMA, TAU_C, DT = 0.002, 0.050, 20.0, 0.5   # eV, eV, fs, fs
 

@@ -9,7 +9,6 @@ from nad.descriptors import make_descriptor
 from nad.ml import AtomSumKRR, HamiltonianModel, r_squared, rmse, size_factor
 from nad.pipeline import ml_vibronic, tb_vibronic, training_set, trapping
 
-
 # ------------------------------------------------------------------------------------------
 # the regression machinery on synthetic per-atom functions (fast)
 # ------------------------------------------------------------------------------------------

@@ -6,8 +6,14 @@ import pytest
 import scipy.linalg as sl
 
 from nad.descriptors import minimum_image
-from nad.tight_binding import (TBParameters, TightBinding, chalcogen_vacancies, honeycomb,
-                               smooth_cutoff, vacancy_concentration)
+from nad.tight_binding import (
+    TBParameters,
+    TightBinding,
+    chalcogen_vacancies,
+    honeycomb,
+    smooth_cutoff,
+    vacancy_concentration,
+)
 
 
 def bloch_bands(p: TBParameters, n: int) -> np.ndarray:

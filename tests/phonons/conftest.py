@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 
 import pytest
-
 from phonons_refdata import DATA, TERSOFF_A0, tersoff
 
 

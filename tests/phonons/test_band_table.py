@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from phonons_refdata import KAPPA_RTA_11, bte_helpers
 
 import bte
 from bte.materials import read_band_table
 from phonons import write_band_table, write_mode_data
-
-from phonons_refdata import KAPPA_RTA_11, bte_helpers
 
 
 @pytest.mark.parametrize("method", ["frequency", "mfp", "giftbte"])

@@ -5,11 +5,10 @@ import json
 
 import numpy as np
 import pytest
+from phonons_refdata import DATA, FREQ_GAMMA_OPTICAL
 
 from bte.materials import read_band_table
 from workflows.cli import main
-
-from phonons_refdata import DATA, FREQ_GAMMA_OPTICAL
 
 
 def test_run_from_dft_data(tmp_path, capsys):

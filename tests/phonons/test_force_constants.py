@@ -6,13 +6,21 @@ import numpy as np
 import pytest
 from ase.calculators.calculator import Calculator, all_changes
 from ase.io import read
+from phonons_refdata import (
+    DATA,
+    FREQ_GAMMA_OPTICAL,
+    FREQ_L,
+    FREQ_X,
+    Q_GAMMA,
+    Q_L,
+    Q_X,
+    distinct,
+    tersoff,
+)
 
 import phonons
 from phonons import ForceEvaluationError, SymmetryError, compute_force_constants
 from phonons.modes import harmonic_frequencies
-
-from phonons_refdata import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, Q_GAMMA, Q_L, Q_X, distinct,
-                      tersoff)
 
 
 def _dft_table() -> dict[bytes, np.ndarray]:

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from phonons_refdata import KAPPA_LBTE_11, KAPPA_RTA_11
 
 from phonons import bulk_kappa, kappa_accumulation, mode_properties
-
-from phonons_refdata import KAPPA_LBTE_11, KAPPA_RTA_11
 
 TERSOFF_ISOTOPE_11 = 236.6          # REFERENCES §2, natural-isotope column, 300 K, RTA 11³
 

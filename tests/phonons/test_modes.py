@@ -5,10 +5,9 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+from phonons_refdata import DATA, KAPPA_RTA_11, KAPPA_RTA_ISOTOPE_11
 
 from phonons import ImaginaryModeWarning, mode_properties
-
-from phonons_refdata import DATA, KAPPA_RTA_11, KAPPA_RTA_ISOTOPE_11
 
 KB = 1.380649e-23
 HBAR = 1.054571817e-34

@@ -7,19 +7,28 @@ Measured: every Γ, X and L frequency within 0.09 THz, κ_RTA(11³) 108.22 W/mK 
 from __future__ import annotations
 
 import pytest
+from phonons_refdata import (
+    DATA,
+    FREQ_GAMMA_OPTICAL,
+    FREQ_L,
+    FREQ_X,
+    KAPPA_RTA_11,
+    Q_GAMMA,
+    Q_L,
+    Q_X,
+    distinct,
+)
 
 from phonons import bulk_kappa, compute_force_constants, harmonic_frequencies
-
-from phonons_refdata import (DATA, FREQ_GAMMA_OPTICAL, FREQ_L, FREQ_X, KAPPA_RTA_11, Q_GAMMA, Q_L,
-                             Q_X, distinct)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def ml_fc():
-    import potentials
     from ase.io import read
+
+    import potentials
     unitcell = read(DATA / "POSCAR-unitcell", format="vasp")
     return compute_force_constants(unitcell, potentials.pretrained_calculator("si"), (2, 2, 2),
                                    displacement=0.03)

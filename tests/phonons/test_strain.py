@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from phonons_refdata import tersoff
 
 from phonons import strain_cell, strain_sweep, strain_tensor
-
-from phonons_refdata import tersoff
 
 
 def test_strain_tensors():

@@ -6,10 +6,9 @@ import pytest
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
+from potentials_refdata import DATA
 
 from potentials.datasets import DatasetError, read_dataset, split_indices
-
-from potentials_refdata import DATA
 
 
 def test_extxyz_with_ref_keys():

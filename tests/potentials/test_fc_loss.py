@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from potentials_refdata import DATA
 
 from potentials.datasets import read_dataset
 from potentials.fc_loss import DisplacementSetError, balance_shells, displacement_terms
-
-from potentials_refdata import DATA
 
 YAML = DATA / "phono3py_disp.yaml"
 EXTXYZ = DATA / "si-pbesol-fc3-disp111.extxyz"
@@ -100,8 +99,12 @@ def test_training_batch_terms(dft, tmp_path):
     """In a training batch the first-displacement supercell joins unlabelled (force loss
     unchanged) and the fc3 term of a model equals the combination of its forces."""
     from potentials.model import EquivariantPotential, ModelConfig
-    from potentials.training import (attach_force_constant_terms, collate_labelled,
-                                     labelled_graph, loss_terms)
+    from potentials.training import (
+        attach_force_constant_terms,
+        collate_labelled,
+        labelled_graph,
+        loss_terms,
+    )
 
     samples, references, terms, _ = dft
     torch.manual_seed(0)

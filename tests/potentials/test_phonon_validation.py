@@ -7,11 +7,10 @@ import tomllib
 import numpy as np
 import pytest
 import torch
+from potentials_refdata import DATA, KAPPA_DFT_RTA_300K_11
 
 from potentials.model_files import load_model
 from potentials.phonon_validation import PhononValidation
-
-from potentials_refdata import DATA, KAPPA_DFT_RTA_300K_11
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,10 @@ import numpy as np
 import phono3py
 import pytest
 from ase import Atoms
+from potentials_refdata import DATA, KAPPA_DFT_RTA_300K_11
 
 from potentials import pretrained_calculator
 from potentials.datasets import read_dataset, split_indices
-
-from potentials_refdata import DATA, KAPPA_DFT_RTA_300K_11
 
 SHELL_RADIUS = 4.6              # Å: first three neighbour shells (2.35, 3.84, 4.50 Å)
 

@@ -13,10 +13,9 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
 from ase.md.langevin import Langevin
 from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from potentials_refdata import DATA
 
 from potentials import MLCalculator, train
-
-from potentials_refdata import DATA
 
 A_TERSOFF = 5.432  # Å
 
@@ -24,7 +23,9 @@ A_TERSOFF = 5.432  # Å
 def teacher():
     from matscipy.calculators.manybody import Manybody
     from matscipy.calculators.manybody.explicit_forms.tersoff_brenner import (
-        Tersoff_PRB_39_5566_Si_C, TersoffBrenner)
+        Tersoff_PRB_39_5566_Si_C,
+        TersoffBrenner,
+    )
 
     return Manybody(**TersoffBrenner(Tersoff_PRB_39_5566_Si_C))
 

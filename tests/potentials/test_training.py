@@ -16,7 +16,9 @@ from potentials import DatasetError, load_model, train
 def tersoff():
     from matscipy.calculators.manybody import Manybody
     from matscipy.calculators.manybody.explicit_forms.tersoff_brenner import (
-        Tersoff_PRB_39_5566_Si_C, TersoffBrenner)
+        Tersoff_PRB_39_5566_Si_C,
+        TersoffBrenner,
+    )
 
     return Manybody(**TersoffBrenner(Tersoff_PRB_39_5566_Si_C))
 
@@ -160,8 +162,13 @@ def test_long_range_fit_is_the_least_squares_minimum(tiny_dataset):
 
     from potentials.datasets import read_dataset
     from potentials.model import EquivariantPotential, ModelConfig
-    from potentials.training import (TRAINING_DEFAULTS, LongRangeFit, collate_labelled,
-                                     full_batch_loss, labelled_graph)
+    from potentials.training import (
+        TRAINING_DEFAULTS,
+        LongRangeFit,
+        collate_labelled,
+        full_batch_loss,
+        labelled_graph,
+    )
 
     torch.manual_seed(3)
     config = ModelConfig(species=["Si"], cutoff=3.0, channels=4, num_layers=1, radial_hidden=8,
@@ -228,9 +235,9 @@ def test_bulk_modulus_section_holds_the_model_to_its_target(tiny_dataset, tmp_pa
     a polynomial fit of its ASE-calculator energies over ±0.8 % strains (not the module's
     central difference), is the target, and B is logged per epoch."""
     import numpy as np
+    from ase.units import GPa
 
     from potentials import MLCalculator
-    from ase.units import GPa
 
     crystal = bulk("Si", "diamond", a=5.432)
     write(tmp_path / "si.vasp", crystal, format="vasp")

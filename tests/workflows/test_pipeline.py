@@ -29,7 +29,8 @@ def tersoff():
     from matscipy.calculators.manybody import Manybody
     from matscipy.calculators.manybody.explicit_forms import TersoffBrenner
     from matscipy.calculators.manybody.explicit_forms.tersoff_brenner import (
-        Tersoff_PRB_39_5566_Si_C)
+        Tersoff_PRB_39_5566_Si_C,
+    )
     return Manybody(**TersoffBrenner(Tersoff_PRB_39_5566_Si_C))
 
 
@@ -82,9 +83,10 @@ def test_pipeline_matches_packages_by_hand(tmp_path):
     the κ of force constants, modes, band table and BTE runs done by hand.  The pipeline caches
     the force constants as phono3py files and reads them back, and reading symmetrises them once
     more (phono3py's symmetrisation is not exactly idempotent): κ agrees to ~4e-5, so rel 2e-4."""
+    from ase.build import bulk
+
     import bte
     import phonons
-    from ase.build import bulk
 
     n_bands, n_cells, angles = 8, 10, 2
     result = run_pipeline(study(tmp_path, mesh=11, n_bands=n_bands, n_cells=n_cells,

@@ -16,7 +16,8 @@ def tersoff():
     from matscipy.calculators.manybody import Manybody
     from matscipy.calculators.manybody.explicit_forms import TersoffBrenner
     from matscipy.calculators.manybody.explicit_forms.tersoff_brenner import (
-        Tersoff_PRB_39_5566_Si_C)
+        Tersoff_PRB_39_5566_Si_C,
+    )
     return Manybody(**TersoffBrenner(Tersoff_PRB_39_5566_Si_C))
 
 
