@@ -35,6 +35,8 @@ def read_toml(path: str | Path, error: type[InputError] = InputError) -> dict:
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds:
+        kinds = tuple(k for k in kinds if k is not int)     # an integer is a number too
     return " or ".join(_NAMES.get(k, k.__name__) for k in kinds)
 
 
