@@ -159,7 +159,8 @@ def test_pipeline_film_physics(tmp_path):
     ("[potential]\ncalculator = 'tersoff'\n[[geometry]]\nkind = 'in-plane'\n"
      "thickness_nm = [10]\n", "material: missing"),
     ("[material]\n[potential]\ncalculator = 'tersoff'\n[phonons]\nmesh = [11, 11]\n"
-     "[[geometry]]\nkind = 'in-plane'\nthickness_nm = [10]\n", "phonons.mesh: expected a list of 3"),
+     "[[geometry]]\nkind = 'in-plane'\nthickness_nm = [10]\n",
+     "phonons.mesh: expected a list of 3"),
     ("[material]\n[potential]\ncalculator = 'tersoff'\n[[geometry]]\nkind = 'tube'\n"
      "thickness_nm = [10]\n", "geometry[0].kind: must be one of"),
     ("[material]\n[potential]\ncalculator = 'tersoff'\n[[geometry]]\nkind = 'in-plane'\n"

@@ -1,62 +1,49 @@
-"""The `mts` command line.
+"""``mts bte run DIR``: solve a GiftBTE run directory (steady or State=Transient).
 
     mts bte run DIR [--output OUT] [--quiet] [--binning {giftbte,frequency,mfp}]
                     [--max-iter N] [--residual-temp X] [--residual-flux X]
                     [--checkpoint-every N]
                     [--transient-scheme {explicit,implicit}] [--save-every N]
                     [--total-time S] [--time-step S]
-    mts phonons ...   force constants, modes, bulk κ, band tables (workflows/phonons_commands.py)
-    mts train CONFIG  train an equivariant potential (workflows/potentials_commands.py)
-    mts namd ...      nonadiabatic MD (workflows/nad_commands.py)
-    mts pipeline STUDY.toml, mts batch BATCH.toml   (workflows/study_commands.py)
 
-The ``bte`` group is registered here; every other group by the ``add_commands(subparsers)`` of
-its module, all listed in :data:`COMMAND_GROUPS`.  A group imports its package only inside its
-handlers, so ``mts bte`` never imports torch or phonopy.
-
-Exit codes: 0 success; 1 the run finished without converging (outputs still written), the
-solver diverged (SolverDivergedError; no outputs) or the outputs could not be written;
-2 bad usage or bad input (one ``mts: error: ...`` line on stderr, no traceback); 130 interrupted.
+Exit codes: 0 converged, 1 not converged (outputs still written) or the solver diverged (no
+outputs), 2 bad input.  Only ``bte`` is imported, never torch or phonopy.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
-from typing import Callable, Sequence
 
-from workflows import nad_commands, phonons_commands, potentials_commands, study_commands
-from workflows.command_common import (
+from mtscore import InputError
+from workflows.cli.common import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
-    EXIT_USAGE,
     PROG,
+    RunFailed,
+    command_group,
     positive_float,
     positive_int,
 )
-from workflows.command_common import report_error as _error
 
-# --------------------------------------------------------------------------------------------
-# mts bte ...
-# --------------------------------------------------------------------------------------------
 
-def _add_bte_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``mts bte ...`` (phonon Boltzmann transport, GiftBTE-compatible folders)."""
-    bte_parser = subparsers.add_parser(
-        "bte", help="phonon BTE solver (GiftBTE-compatible input folders)",
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``mts bte run`` (phonon Boltzmann transport, GiftBTE-compatible folders)."""
+    bte_sub = command_group(
+        subparsers, "bte", help="phonon BTE solver (GiftBTE-compatible input folders)",
         description="Phonon Boltzmann transport equation solver reading GiftBTE input folders.")
-    bte_sub = bte_parser.add_subparsers(dest="bte_command", metavar="COMMAND")
-    bte_parser.set_defaults(func=lambda args: _print_help(bte_parser))
 
     run = bte_sub.add_parser(
         "run", help="solve a GiftBTE run directory and write the outputs",
-        description="Read DIR/input/{CONTROL,GEOMETRY,PHONON}, solve the steady BTE, write "
-                    "TempLattice.dat, Temperature.dat, Tempband.dat, HeatFlux.dat, kappa.json "
-                    "and result.vtu.")
+        description="Read DIR/input/{CONTROL,GEOMETRY,PHONON} and solve the BTE.  A steady run "
+                    "writes TempLattice.dat, Temperature.dat, Tempband.dat, HeatFlux.dat, "
+                    "kappa.json and result.vtu; a transient run (State=Transient in CONTROL, "
+                    "options --transient-scheme, --total-time, --time-step, --save-every) "
+                    "writes the time series and result_<step>.vtu snapshots.")
     run.add_argument("directory", metavar="DIR", help="GiftBTE run directory (holds input/)")
     run.add_argument("--output", "-o", metavar="OUT",
-                     help="directory for the output files (default: DIR)")
+                     help="directory for the output files (default: DIR, beside input/)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no live progress line (warnings and the summary are still printed)")
     run.add_argument("--binning", choices=("giftbte", "frequency", "mfp"),
@@ -79,7 +66,7 @@ def _add_bte_commands(subparsers: argparse._SubParsersAction) -> None:
                      help="State=Transient: override TotalTime (s)")
     run.add_argument("--time-step", type=positive_float, metavar="S",
                      help="State=Transient: override TimeStep (s)")
-    run.set_defaults(func=_cmd_bte_run)
+    run.set_defaults(func=_cmd_run)
 
 
 def _num(value) -> str:
@@ -115,33 +102,34 @@ def _transient_kwargs(args: argparse.Namespace, steady: dict) -> dict:
     return kwargs
 
 
-def _cmd_bte_run(args: argparse.Namespace) -> int:
+def _read(directory: Path, binning: str | None):
+    """The problem of ``directory``; its reader warnings are printed once, by the caller, from
+    ``problem.warnings`` (the reader also emits them as Python warnings: silenced here)."""
+    import bte
+
+    if not directory.exists():
+        raise InputError("no such directory", directory)
+    if not directory.is_dir():
+        raise InputError("not a directory", directory)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return bte.read_input_folder(directory, **({} if binning is None else
+                                                   {"binning": binning}))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     """mts bte run: read, solve, write, summarise.  Returns the exit code."""
     import bte
+    from bte.parallel import rank
     from bte.progress import ProgressLine
 
     directory = Path(args.directory)
-    if not directory.exists():
-        return _error(f"{directory}: no such directory")
-    if not directory.is_dir():
-        return _error(f"{directory}: not a directory")
     output = Path(args.output) if args.output else directory
-
-    read_kwargs = {}
-    if args.binning is not None:
-        read_kwargs["binning"] = args.binning
-    try:
-        problem = bte.read_input_folder(directory, **read_kwargs)
-    except bte.BTEInputError as exc:
-        return _error(str(exc))
-    except OSError as exc:  # an unreadable file the reader did not wrap
-        return _error(f"{exc.filename or directory}: {exc.strerror or exc}")
-
-    from bte.parallel import rank
+    problem = _read(directory, args.binning)
     try:
         root = rank() == 0      # under mpirun only rank 0 reports and writes
     except RuntimeError as exc:  # started by mpirun without mpi4py
-        return _error(exc)
+        raise InputError(str(exc)) from None
     for warning in (getattr(problem, "warnings", None) or []) if root else []:
         print(f"warning: {warning}", file=sys.stderr)
 
@@ -154,13 +142,18 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
 
     progress = ProgressLine(enabled=not args.quiet and root)
     transient = problem.control.state == "Transient"
+    first: list[int] = []           # the first step reported: > 1 when a checkpoint resumed
+
     if transient:
         solve_kwargs = _transient_kwargs(args, solve_kwargs)
 
         def callback(step, t, err_t, err_q):
+            first[:] = first or [step]
             progress.update(step, err_t, err_q, extra=f"step {step}  t {t:.4e} s")
     else:
-        callback = progress.update
+        def callback(step, err_t, err_q):
+            first[:] = first or [step]
+            progress.update(step, err_t, err_q)
     checkpoint = None
     if args.checkpoint_every:
         output.mkdir(parents=True, exist_ok=True)
@@ -168,32 +161,22 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
         solve_kwargs.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
     try:
         result = bte.solve(problem, callback=callback, **solve_kwargs)
-    except bte.BTEInputError as exc:
-        progress.close()
-        return _error(str(exc))
-    except KeyboardInterrupt:
-        progress.close()
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except bte.SolverDivergedError as exc:
-        progress.close()
-        print(f"{PROG}: error: solver failed: {' '.join(str(exc).split())}", file=sys.stderr)
-        return EXIT_FAILED
     finally:
-        progress.close()  # ends the live line before any traceback or summary
+        progress.close()  # ends the live line before any message or summary
 
     if not root:
         return EXIT_OK if result.converged else EXIT_FAILED
     try:
         written = bte.write_outputs(result, output)
     except OSError as exc:
-        print(f"{PROG}: error: cannot write outputs to {output}: {exc.strerror or exc}",
-              file=sys.stderr)
-        return EXIT_FAILED
+        raise RunFailed(f"cannot write outputs to {output}: {exc.strerror or exc}") from exc
     if checkpoint is not None:    # the outputs are safe: drop the checkpoint (every rank's)
         for path in output.glob("checkpoint*.npz"):
             path.unlink(missing_ok=True)
 
+    step = "time step" if transient else "iteration"
+    if first and first[0] > 1:
+        print(f"resumed      from the checkpoint after {step} {first[0] - 1}")
     if transient:
         print(f"time steps   {result.iterations} to t = {result.times[-1]:.6g} s "
               f"({result.settings['scheme']})")
@@ -218,49 +201,3 @@ def _cmd_bte_run(args: argparse.Namespace) -> int:
               f"outputs hold the last iterate", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
-
-
-# --------------------------------------------------------------------------------------------
-# parser and entry point
-# --------------------------------------------------------------------------------------------
-
-#: One registration function per command group (each group module imports only argparse at
-#: load time; its package is imported inside its handlers).
-COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _add_bte_commands,
-    phonons_commands.add_commands,
-    potentials_commands.add_commands,
-    nad_commands.add_commands,
-    study_commands.add_commands,
-]
-
-
-def _print_help(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level ``mts`` parser with every command group of :data:`COMMAND_GROUPS`."""
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Multiscale heat and carrier transport suite.")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parser.set_defaults(func=lambda args: _print_help(parser))
-    for add_group in COMMAND_GROUPS:
-        add_group(subparsers)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``mts`` command with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help (0) or a usage error (2): argparse already printed
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
