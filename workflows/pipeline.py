@@ -156,18 +156,17 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
         else load_config(config_or_path)
     out = Path(config.output)
     ph = config.phonons
-    bar = tqdm(total=4, desc="phonons", unit="stage", disable=not progress)
+    with tqdm(total=4, desc="phonons", unit="stage", disable=not progress) as bar:
+        def step(stage: Stage) -> None:
+            if stage.name != "bte":
+                bar.set_postfix_str(f"{stage.name} {'cached' if stage.cached else 'done'}")
+                bar.update()
 
-    def step(stage: Stage) -> None:
-        if stage.name != "bte":
-            bar.set_postfix_str(f"{stage.name} {'cached' if stage.cached else 'done'}")
-            bar.update()
-
-    runner = StudyRunner(out / "stages", config.potential, config.base, on_stage=step)
-    remove_stale_temporaries(out)
-    structure = runner.structure(config.structure, config.lattice_constant)
-    phonons = runner.phonons(structure, ph)
-    bar.close()
+        runner = StudyRunner(out / "stages", config.potential, config.base, on_stage=step)
+        remove_stale_temporaries(out)
+        structure = runner.structure(config.structure, config.lattice_constant)
+        phonons = runner.phonons(structure, ph)
+    runner.on_stage = None
     kappa_bands = phonons.kappa_bands_W_mK
 
     rows = []
