@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_pipeline import A0_TERSOFF
+from test_pipeline import study as pipeline_study
 
 from mtscore import InputError
 from workflows.cli import main
@@ -54,32 +56,15 @@ def hidden(out: Path) -> list[Path]:
     return [p for p in out.rglob(".*")]
 
 
-def study(tmp_path: Path, calculator: str = "tersoff", lattice: str = "lattice_constant = 5.432",
+def study(tmp_path: Path, calculator: str = "tersoff", relax: bool = False,
           extra: str = "") -> Path:
-    path = tmp_path / "study.toml"
-    path.write_text(f"""
-output = "{tmp_path / 'out'}"
-[material]
-structure = "builtin:si"
-{lattice}
-[potential]
-calculator = "{calculator}"
-[phonons]
-mesh = [4, 4, 4]
-n_bands = 4
-[bte]
-ntheta = 2
-nphi = 2
-n_cells = 8
-grading = 1.0
-[[geometry]]
-kind = "cross-plane"
-thickness_nm = [30, 100]
-[[geometry]]
-kind = "in-plane"
-thickness_nm = [30]
-{extra}
-""")
+    """test_pipeline's small Tersoff study (two films), with another calculator name, or
+    relaxing the lattice constant with the calculator."""
+    path = pipeline_study(tmp_path, extra=extra)
+    text = path.read_text().replace('calculator = "tersoff"', f'calculator = "{calculator}"')
+    if relax:
+        text = text.replace(f"lattice_constant = {A0_TERSOFF}\n", "")
+    path.write_text(text)
     return path
 
 
@@ -177,8 +162,8 @@ def test_binary_study_file_is_one_line(tmp_path):
 def test_failing_module_function_calculator(tmp_path):
     (tmp_path / "brokencalc.py").write_text(
         "def make():\n    raise RuntimeError('licence server unreachable')\n")
-    proc = mts(["pipeline", "-q", str(study(tmp_path, calculator="brokencalc:make", lattice=""))],
-               tmp_path)
+    path = study(tmp_path, calculator="brokencalc:make", relax=True)
+    proc = mts(["pipeline", "-q", str(path)], tmp_path)
     assert proc.returncode == 2
     line = one_error_line(proc)
     assert "brokencalc:make" in line and "licence server unreachable" in line
@@ -190,7 +175,7 @@ def test_non_finite_stage_result_is_not_marked_done(tmp_path):
         import workflows.stages
         workflows.stages.relaxed_lattice_constant = lambda calculator, guess=5.43: float("nan")
     """
-    proc = mts(["pipeline", "-q", str(study(tmp_path, lattice=""))], tmp_path, patch)
+    proc = mts(["pipeline", "-q", str(study(tmp_path, relax=True))], tmp_path, patch)
     assert proc.returncode == 1
     line = one_error_line(proc)
     assert "stage structure" in line and "not a finite number" in line
