@@ -27,6 +27,26 @@ from workflows.cli.common import (
     positive_int,
 )
 
+#: (flag, type, metavar, solve() keyword, help) of the options that override CONTROL settings
+_STEADY_OPTIONS = (
+    ("--max-iter", positive_int, "N", "max_iter",
+     "maximum outer iterations (overrides CONTROL MaxNumIter)"),
+    ("--residual-temp", positive_float, "X", "residual_temp",
+     "temperature convergence threshold (overrides CONTROL ResidualTemp)"),
+    ("--residual-flux", positive_float, "X", "residual_flux",
+     "heat-flux convergence threshold (overrides CONTROL ResidualFlux)"))
+_TRANSIENT_OPTIONS = (
+    ("--save-every", positive_int, "N", "save_every",
+     "write a result_<step>.vtu every N steps (+ .pvd)"),
+    ("--total-time", positive_float, "S", "total_time", "override TotalTime (s)"),
+    ("--time-step", positive_float, "S", "time_step", "override TimeStep (s)"))
+
+
+def _given(args: argparse.Namespace, options) -> dict:
+    """solve() keywords of the ``options`` given on the command line."""
+    values = {key: getattr(args, flag[2:].replace("-", "_")) for flag, _, _, key, _ in options}
+    return {key: value for key, value in values.items() if value is not None}
+
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``mts bte run`` (phonon Boltzmann transport, GiftBTE-compatible folders)."""
@@ -48,24 +68,16 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                      help="no live progress line (warnings and the summary are still printed)")
     run.add_argument("--binning", choices=("giftbte", "frequency", "mfp"),
                      help="how modes are grouped into bands when PHONON gives mode data")
-    run.add_argument("--max-iter", type=positive_int, metavar="N",
-                     help="maximum outer iterations (overrides CONTROL MaxNumIter)")
-    run.add_argument("--residual-temp", type=positive_float, metavar="X",
-                     help="temperature convergence threshold (overrides CONTROL ResidualTemp)")
-    run.add_argument("--residual-flux", type=positive_float, metavar="X",
-                     help="heat-flux convergence threshold (overrides CONTROL ResidualFlux)")
+    for flag, kind, metavar, _, text in _STEADY_OPTIONS:
+        run.add_argument(flag, type=kind, metavar=metavar, help=text)
     run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
                      help="save the state to OUT/checkpoint.npz every N iterations (time steps "
                           "in transient runs); a run that finds one resumes from it (removed "
                           "when the outputs are written)")
     run.add_argument("--transient-scheme", choices=("explicit", "implicit"), default=None,
                      help="State=Transient: forward Euler as GiftBTE (default) or backward Euler")
-    run.add_argument("--save-every", type=positive_int, metavar="N",
-                     help="State=Transient: write a result_<step>.vtu every N steps (+ .pvd)")
-    run.add_argument("--total-time", type=positive_float, metavar="S",
-                     help="State=Transient: override TotalTime (s)")
-    run.add_argument("--time-step", type=positive_float, metavar="S",
-                     help="State=Transient: override TimeStep (s)")
+    for flag, kind, metavar, _, text in _TRANSIENT_OPTIONS:
+        run.add_argument(flag, type=kind, metavar=metavar, help=f"State=Transient: {text}")
     run.set_defaults(func=_cmd_run)
 
 
@@ -89,17 +101,6 @@ def _format_kappa(result) -> str:
         except TypeError:
             pass
     return text + method
-
-
-def _transient_kwargs(args: argparse.Namespace, steady: dict) -> dict:
-    """solve() keywords of a State=Transient run from the command-line flags."""
-    kwargs = {k: v for k, v in steady.items() if k != "max_iter"}
-    for option, key in (("transient_scheme", "scheme"), ("save_every", "save_every"),
-                        ("total_time", "total_time"), ("time_step", "time_step")):
-        value = getattr(args, option)
-        if value is not None:
-            kwargs[key] = value
-    return kwargs
 
 
 def _read(directory: Path, binning: str | None):
@@ -133,19 +134,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for warning in (getattr(problem, "warnings", None) or []) if root else []:
         print(f"warning: {warning}", file=sys.stderr)
 
-    solve_kwargs = {}
-    for option, key in (("max_iter", "max_iter"), ("residual_temp", "residual_temp"),
-                        ("residual_flux", "residual_flux")):
-        value = getattr(args, option)
-        if value is not None:
-            solve_kwargs[key] = value
+    solve_kwargs = _given(args, _STEADY_OPTIONS)
 
     progress = ProgressLine(enabled=not args.quiet and root)
     transient = problem.control.state == "Transient"
     first: list[int] = []           # the first step reported: > 1 when a checkpoint resumed
 
     if transient:
-        solve_kwargs = _transient_kwargs(args, solve_kwargs)
+        solve_kwargs = {k: v for k, v in solve_kwargs.items() if k != "max_iter"}
+        solve_kwargs.update(_given(args, _TRANSIENT_OPTIONS))
+        if args.transient_scheme is not None:
+            solve_kwargs["scheme"] = args.transient_scheme
 
         def callback(step, t, err_t, err_q):
             first[:] = first or [step]
