@@ -101,9 +101,8 @@ def run_stage(root: str | Path, name: str, inputs: dict,
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
-            place = exc.filename or tmp
-            raise StageError(f"stage {name}: cannot write {place}: "
-                             f"{exc.strerror or exc}") from exc
+            raise StageError(f"stage {name} failed: {exc.filename or tmp}: "
+                             f"{exc.strerror or exc}; nothing of it is kept") from exc
         raise
     return Stage(name, key, final, summary, False)
 

@@ -287,7 +287,7 @@ def test_python_dash_m_works():
 
 
 # --------------------------------------------------------------------------------------------
-# mts pipeline / mts batch (workflows.study_commands)
+# mts pipeline / mts batch (workflows.cli.study)
 # --------------------------------------------------------------------------------------------
 
 def test_pipeline_and_batch_registered(capsys):

@@ -192,7 +192,7 @@ def test_write_failure_in_a_stage_is_one_error(tmp_path):
     proc = mts(["pipeline", "-q", str(study(tmp_path))], tmp_path, patch)
     assert proc.returncode == 1
     line = one_error_line(proc)
-    assert "stage structure: cannot write" in line and "No space left on device" in line
+    assert "stage structure failed" in line and "No space left on device" in line
     assert done_stages(tmp_path / "out") == [] and hidden(tmp_path / "out") == []
 
 
