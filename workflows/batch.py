@@ -30,23 +30,29 @@ Units: thickness m, temperature K, κ W m^-1 K^-1.
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from mtscore import InputError, atomic_path, remove_stale_temporaries
 from workflows.config import (
     BUILTIN_SI,
+    MAX_LATTICE_CONSTANT_A,
+    MAX_SIZE_NM,
+    MAX_TEMPERATURE_K,
     BTESettings,
     PhononSettings,
     _bte,
     _phonons,
     _Section,
+    potential_calculator,
     read_toml,
 )
 from workflows.geometries import KINDS
 from workflows.pipeline import write_rows_csv
-from workflows.stages import stage_key
+from workflows.stages import CaseSpec, stage_key
+
+MAX_STRAIN = 0.2                   # strain magnitudes beyond ±20 % are refused
+MAX_SPECULARITY = 0.999
 
 
 @dataclass(frozen=True)
@@ -112,9 +118,7 @@ def parse_batch_config(data: dict, source: str = "<batch>", base: str | Path = "
     top = _Section(data, "", source)
     name = top.get("name", str, "batch")
     output = Path(top.get("output", str, f"runs/{name}"))
-    potential = _Section(top.get("potential", dict, required=True), "potential", source)
-    calculator = potential.get("calculator", str, required=True)
-    potential.check_unknown()
+    calculator = potential_calculator(top, source, base)
     phonons = _phonons(_Section(top.get("phonons", dict, {}), "phonons", source))
     bte = _bte(_Section(top.get("bte", dict, {}), "bte", source))
     grid = _Section(top.get("grid", dict, required=True), "grid", source)
@@ -125,12 +129,16 @@ def parse_batch_config(data: dict, source: str = "<batch>", base: str | Path = "
         raise grid.fail("materials", f"expected a non-empty list of strings, got {materials!r}")
     materials = tuple(m if m.startswith("builtin:") else str((base / m).resolve())
                       for m in materials)
-    lattice = grid.get("lattice_constant", (int, float), positive=True)
+    lattice = grid.get("lattice_constant", (int, float), positive=True,
+                       maximum=MAX_LATTICE_CONSTANT_A)
     kind = grid.get("kind", str, "cross-plane", choices=KINDS)
-    specularity = float(grid.get("specularity", (int, float), 0.0))
-    thicknesses = grid.get("thickness_nm", list, required=True, positive=True)
-    temperatures = grid.get("temperatures", list, (phonons.temperature,), positive=True)
-    strains = grid.get("strains", list, (0.0,))
+    specularity = float(grid.get("specularity", (int, float), 0.0, minimum=0.0,
+                                 maximum=MAX_SPECULARITY))
+    thicknesses = grid.get("thickness_nm", list, required=True, positive=True,
+                           maximum=MAX_SIZE_NM)
+    temperatures = grid.get("temperatures", list, (phonons.temperature,), positive=True,
+                            maximum=MAX_TEMPERATURE_K)
+    strains = grid.get("strains", list, (0.0,), minimum=-MAX_STRAIN, maximum=MAX_STRAIN)
     strain_kind = grid.get("strain_kind", str, "hydrostatic",
                            choices=("hydrostatic", "uniaxial", "biaxial"))
     grid.check_unknown()
@@ -153,20 +161,10 @@ def load_batch_config(path: str | Path) -> BatchConfig:
 def run_job(config: BatchConfig, job: BatchJob) -> BatchRow:
     """Run one job in this process (a Dask worker): stages → κ_eff; writes
     ``<output>/jobs/<id>.json`` on success.  Exceptions are returned in the row's ``error``
-    ("ExceptionType: message"), never raised."""
-    import warnings
-
+    ("ExceptionType: message", or the message alone for bad input), never raised."""
     from phonons import strain_tensor
-    from workflows.calculators import calculator_fingerprint, lazy_calculator
-    from workflows.stages import (
-        CaseSpec,
-        bte_stage,
-        phonon_stages,
-        strained_structure_stage,
-        structure_stage,
-    )
+    from workflows.study import StudyRunner
 
-    root = Path(config.output) / "stages"
     values = dict(job_id=job.job_id, material=job.material, kind=job.kind,
                   thickness_m=job.thickness_m, temperature=job.temperature, strain=job.strain,
                   strain_kind=job.strain_kind)
@@ -175,33 +173,32 @@ def run_job(config: BatchConfig, job: BatchJob) -> BatchRow:
             raise FileNotFoundError(f"no such structure file: {job.material}")
         if job.material.startswith("builtin:") and job.material != BUILTIN_SI:
             raise ValueError(f"unknown built-in material {job.material!r} (have {BUILTIN_SI})")
-        potential_id = calculator_fingerprint(config.potential, config.base)
-        calculator = lazy_calculator(config.potential, config.base)
-
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="'where' used without 'out'")
-            lattice = config.lattice_constant if job.material == BUILTIN_SI else None
-            structure = structure_stage(root, job.material, lattice, config.potential,
-                                        potential_id, calculator)
-            structure = strained_structure_stage(
-                root, structure, strain_tensor(job.strain_kind, job.strain), potential_id,
-                calculator)
-            _, table = phonon_stages(root, structure, potential_id, calculator,
-                                     config.phonons, job.temperature)
+        runner = StudyRunner(Path(config.output) / "stages", config.potential, config.base)
+        lattice = config.lattice_constant if job.material == BUILTIN_SI else None
+        structure = runner.strained(runner.structure(job.material, lattice),
+                                    strain_tensor(job.strain_kind, job.strain))
+        phonons = runner.phonons(structure, config.phonons, job.temperature)
         case = CaseSpec(job.kind, job.thickness_m, job.specularity, None, asdict(config.bte))
-        result = bte_stage(root, [table], config.phonons.n_bands, case)
-        row = BatchRow(**values, kappa_W_mK=result.summary["kappa_W_mK"],
-                       kappa_bulk_W_mK=table.summary["kappa_W_mK"], error="", cached=False)
+        solved = runner.case([phonons], config.phonons.n_bands, case)
+        row = BatchRow(**values, kappa_W_mK=solved.kappa_W_mK,
+                       kappa_bulk_W_mK=phonons.kappa_bands_W_mK, error="", cached=False)
     except Exception as exc:                           # reported in the table, never raised
-        message = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
-        return BatchRow(**values, kappa_W_mK=None, kappa_bulk_W_mK=None, error=message,
-                        cached=False)
+        return BatchRow(**values, kappa_W_mK=None, kappa_bulk_W_mK=None,
+                        error=error_message(exc), cached=False)
     jobs_dir = Path(config.output) / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
-    tmp = jobs_dir / f".{job.job_id}.{os.getpid()}-{uuid.uuid4().hex[:8]}.json.tmp"
-    tmp.write_text(json.dumps(asdict(row), indent=1))
-    tmp.replace(jobs_dir / f"{job.job_id}.json")
+    with atomic_path(jobs_dir / f"{job.job_id}.json") as tmp:
+        tmp.write_text(json.dumps(asdict(row), indent=1))
     return row
+
+
+def error_message(exc: BaseException) -> str:
+    """One line for a failed job: bad input as its own message (it names the file and key),
+    anything else as "ExceptionType: message"."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, InputError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _finished(config: BatchConfig, job: BatchJob) -> BatchRow | None:
@@ -224,6 +221,8 @@ def run_batch(config: BatchConfig | str | Path, *, scheduler: str | None = None,
         config = load_batch_config(config)
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
+    for folder in (out, out / "jobs"):
+        remove_stale_temporaries(folder)
     rows: dict[str, BatchRow] = {}
     todo = []
     for job in config.jobs:
@@ -246,7 +245,7 @@ def run_batch(config: BatchConfig | str | Path, *, scheduler: str | None = None,
                     exc = future.exception()
                     row = BatchRow(job.job_id, job.material, job.kind, job.thickness_m,
                                    job.temperature, job.strain, job.strain_kind, None, None,
-                                   f"{type(exc).__name__}: {exc}", False)
+                                   error_message(exc), False)
                 else:
                     row = future.result()
                 rows[row.job_id] = row

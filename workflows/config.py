@@ -13,7 +13,8 @@ relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm
     lattice_constant = 5.432               # Å, builtin only; omit to relax it with the potential
 
     [potential]
-    calculator = "pretrained:si"           # tersoff | sw | pretrained:NAME | MODULE:FUNCTION | model file
+    calculator = "pretrained:si"           # tersoff | sw | pretrained:NAME | MODULE:FUNCTION
+                                           # | a model file (relative to this file)
 
     [phonons]                              # all optional
     supercell = [2, 2, 2]                  # fc2/fc3 supercell of the conventional cell
@@ -55,10 +56,26 @@ from typing import Any
 
 from mtscore import InputError, Section
 from mtscore import read_toml as _read_toml
+from workflows.calculators import CalculatorError, check_calculator
 from workflows.geometries import KINDS, SECTION_KINDS
 
 BUILTIN_SI = "builtin:si"
 GEOMETRY_KINDS = KINDS + SECTION_KINDS + ("folder",)
+
+#: Largest accepted values: far beyond any sensible study, small enough that a typo such as
+#: ``1e300`` is refused before the first stage instead of overflowing in one.
+MAX_SIZE_NM = 1e7              # films, wires, ribbons: 1 cm
+MAX_TEMPERATURE_K = 5000.0
+MAX_DISPLACEMENT_A = 1.0
+MAX_LATTICE_CONSTANT_A = 100.0
+MAX_SUPERCELL = 20
+MAX_MESH = 500
+MAX_BANDS = 100_000
+MAX_ANGLES = 1000              # ntheta, nphi
+MAX_CELLS = 1_000_000
+MAX_GRADING = 10.0
+MAX_RESIDUAL = 1.0
+MAX_ITERATIONS = 100_000_000
 
 
 class ConfigError(InputError):
@@ -134,13 +151,16 @@ def _Section(data: Any, where: str, source: str) -> Section:
 def _phonons(sec: _Section) -> PhononSettings:
     d = PhononSettings()
     out = PhononSettings(
-        supercell=sec.get("supercell", int, d.supercell, length=3, positive=True),
-        displacement=float(sec.get("displacement", (int, float), d.displacement, positive=True)),
-        mesh=sec.get("mesh", int, d.mesh, length=3, positive=True),
-        temperature=float(sec.get("temperature", (int, float), d.temperature, positive=True)),
+        supercell=sec.get("supercell", int, d.supercell, length=3, positive=True,
+                          maximum=MAX_SUPERCELL),
+        displacement=float(sec.get("displacement", (int, float), d.displacement, positive=True,
+                                   maximum=MAX_DISPLACEMENT_A)),
+        mesh=sec.get("mesh", int, d.mesh, length=3, positive=True, maximum=MAX_MESH),
+        temperature=float(sec.get("temperature", (int, float), d.temperature, positive=True,
+                                  maximum=MAX_TEMPERATURE_K)),
         method=sec.get("method", str, d.method, choices=("rta", "lbte")),
         isotope=sec.get("isotope", bool, d.isotope),
-        n_bands=sec.get("n_bands", int, d.n_bands, positive=True),
+        n_bands=sec.get("n_bands", int, d.n_bands, positive=True, maximum=MAX_BANDS),
         binning=sec.get("binning", str, d.binning, choices=("frequency", "mfp", "giftbte")))
     sec.check_unknown()
     return out
@@ -149,15 +169,16 @@ def _phonons(sec: _Section) -> PhononSettings:
 def _bte(sec: _Section) -> BTESettings:
     d = BTESettings()
     out = BTESettings(
-        ntheta=sec.get("ntheta", int, d.ntheta, positive=True),
-        nphi=sec.get("nphi", int, d.nphi, positive=True),
-        n_cells=sec.get("n_cells", int, d.n_cells, positive=True),
-        grading=float(sec.get("grading", (int, float), d.grading, positive=True)),
+        ntheta=sec.get("ntheta", int, d.ntheta, positive=True, maximum=MAX_ANGLES),
+        nphi=sec.get("nphi", int, d.nphi, positive=True, maximum=MAX_ANGLES),
+        n_cells=sec.get("n_cells", int, d.n_cells, positive=True, maximum=MAX_CELLS),
+        grading=float(sec.get("grading", (int, float), d.grading, positive=True,
+                              maximum=MAX_GRADING)),
         residual_temp=float(sec.get("residual_temp", (int, float), d.residual_temp,
-                                    positive=True)),
+                                    positive=True, maximum=MAX_RESIDUAL)),
         residual_flux=float(sec.get("residual_flux", (int, float), d.residual_flux,
-                                    positive=True)),
-        max_iter=sec.get("max_iter", int, d.max_iter, positive=True))
+                                    positive=True, maximum=MAX_RESIDUAL)),
+        max_iter=sec.get("max_iter", int, d.max_iter, positive=True, maximum=MAX_ITERATIONS))
     sec.check_unknown()
     return out
 
@@ -166,7 +187,7 @@ def _sizes_nm(sec: _Section, key: str) -> tuple[float, ...] | None:
     """The non-empty list of positive sizes ``key`` (nm) in m, None when absent."""
     if key not in sec.data:
         return None
-    sizes = sec.get(key, list, positive=True)
+    sizes = sec.get(key, list, positive=True, maximum=MAX_SIZE_NM)
     if not sizes:
         raise sec.fail(key, "empty list")
     return tuple(float(s) * 1e-9 for s in sizes)
@@ -180,10 +201,10 @@ def _pairs_nm(sec: _Section, key: str) -> tuple[tuple[float, float], ...]:
         raise sec.fail(key, f"expected a non-empty list of [width, height] pairs, got {value!r}")
     for pair in value:
         if not (isinstance(pair, list) and len(pair) == 2
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-                        for v in pair)):
-            raise sec.fail(key, f"expected [width, height] pairs of positive numbers, "
-                                f"got {pair!r}")
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                        and 0 < v <= MAX_SIZE_NM for v in pair)):
+            raise sec.fail(key, f"expected [width, height] pairs of positive numbers up to "
+                                f"{MAX_SIZE_NM:g} nm, got {pair!r}")
     return tuple((float(w) * 1e-9, float(h) * 1e-9) for w, h in value)
 
 
@@ -232,6 +253,19 @@ def _geometry(sec: _Section, base: Path) -> GeometrySpec:
     return spec
 
 
+def potential_calculator(top: Section, source: str, base: Path) -> str:
+    """The ``[potential] calculator`` of a study or batch file, checked to name a calculator
+    (workflows.calculators.check_calculator; nothing is built)."""
+    potential = _Section(top.get("potential", dict, required=True), "potential", source)
+    calculator = potential.get("calculator", str, required=True)
+    potential.check_unknown()
+    try:
+        check_calculator(calculator, base)
+    except CalculatorError as exc:
+        raise potential.fail("calculator", exc.message) from None
+    return calculator
+
+
 def parse_config(data: dict, source: str = "<config>", base: str | Path = ".") -> PipelineConfig:
     """A :class:`PipelineConfig` from the parsed TOML ``data``; ``source`` names the file in
     errors, ``base`` is the directory relative input paths are resolved against."""
@@ -241,7 +275,8 @@ def parse_config(data: dict, source: str = "<config>", base: str | Path = ".") -
     output = Path(top.get("output", str, f"runs/{name}"))
     material = _Section(top.get("material", dict, required=True), "material", source)
     structure = material.get("structure", str, BUILTIN_SI)
-    lattice = material.get("lattice_constant", (int, float), positive=True)
+    lattice = material.get("lattice_constant", (int, float), positive=True,
+                           maximum=MAX_LATTICE_CONSTANT_A)
     if structure != BUILTIN_SI:
         if lattice is not None:
             raise material.fail("lattice_constant", "only for structure = \"builtin:si\"")
@@ -250,9 +285,7 @@ def parse_config(data: dict, source: str = "<config>", base: str | Path = ".") -
             raise material.fail("structure", f"no such file: {path}")
         structure = str(path)
     material.check_unknown()
-    potential = _Section(top.get("potential", dict, required=True), "potential", source)
-    calculator = potential.get("calculator", str, required=True)
-    potential.check_unknown()
+    calculator = potential_calculator(top, source, base)
     phonons = _phonons(_Section(top.get("phonons", dict, {}), "phonons", source))
     bte = _bte(_Section(top.get("bte", dict, {}), "bte", source))
     top.used.add("geometry")

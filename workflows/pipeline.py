@@ -22,22 +22,14 @@ import csv
 import json
 import math
 import shutil
-import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from mtscore import atomic_path, remove_stale_temporaries, write_files_atomically
 from workflows import references as ref
-from workflows.calculators import calculator_fingerprint, lazy_calculator
 from workflows.config import PipelineConfig, load_config
-from workflows.stages import (
-    CaseSpec,
-    Stage,
-    band_table_path,
-    bte_stage,
-    phonon_stages,
-    read_modes,
-    structure_stage,
-)
+from workflows.stages import CaseSpec, Stage, read_modes
+from workflows.study import StudyRunner
 
 
 @dataclass
@@ -89,14 +81,28 @@ def almabte_reference(kind: str, specularity: float, thickness: float | None) ->
     return math.nan
 
 
+def _csv_cell(name: str, value: object) -> object:
+    """A CSV field: empty for a missing value (None, NaN), sizes (``*_m``) to 12 significant
+    digits (30 nm is 3e-08, not 3.0000000000000004e-08), wall times to ms."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and name.endswith("_m"):
+        return f"{value:.12g}"
+    if isinstance(value, float) and name == "wall_s":
+        return f"{value:.3f}"
+    return value
+
+
 def write_rows_csv(rows: list, row_type: type, path: str | Path) -> Path:
-    """A table of dataclass rows as CSV, one column per field of ``row_type``."""
+    """A table of dataclass rows as CSV, one column per field of ``row_type`` (missing values
+    empty), written atomically."""
     path = Path(path)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[f.name for f in fields(row_type)])
+    names = [f.name for f in fields(row_type)]
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names)
         writer.writeheader()
         for row in rows:
-            writer.writerow(asdict(row))
+            writer.writerow({k: _csv_cell(k, v) for k, v in asdict(row).items()})
     return path
 
 
@@ -140,78 +146,72 @@ def _cases(config: PipelineConfig) -> list[tuple[str, CaseSpec]]:
 
 
 def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool = True,
-                 plots: bool = True) -> PipelineResult:
+                 plots: bool = True, summary: bool | None = None) -> PipelineResult:
     """Run the study (a TOML path or a parsed config); see the module docstring.  Progress
-    bars and the summary table go to the terminal when ``progress``."""
+    bars go to the terminal when ``progress``, the summary table when ``summary`` (default:
+    as ``progress``)."""
     from tqdm.auto import tqdm
 
     config = config_or_path if isinstance(config_or_path, PipelineConfig) \
         else load_config(config_or_path)
     out = Path(config.output)
-    root = out / "stages"
-    root.mkdir(parents=True, exist_ok=True)
-    potential_id = calculator_fingerprint(config.potential, config.base)
-    calculator = lazy_calculator(config.potential, config.base)
-
     ph = config.phonons
-    log: list[Stage] = []
-    bar = tqdm(total=4, desc="phonons", unit="stage", disable=not progress)
+    with tqdm(total=4, desc="phonons", unit="stage", disable=not progress) as bar:
+        def step(stage: Stage) -> None:
+            if stage.name != "bte":
+                bar.set_postfix_str(f"{stage.name} {'cached' if stage.cached else 'done'}")
+                bar.update()
 
-    def step(stage: Stage) -> Stage:
-        log.append(stage)
-        bar.set_postfix_str(f"{stage.name} {'cached' if stage.cached else 'done'}")
-        bar.update()
-        return stage
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="'where' used without 'out'")
-        structure = step(structure_stage(root, config.structure, config.lattice_constant,
-                                         config.potential, potential_id, calculator))
-        modes, table = phonon_stages(root, structure, potential_id, calculator, ph,
-                                     on_stage=step)
-    bar.close()
-    kappa_bands = table.summary["kappa_W_mK"]
+        runner = StudyRunner(out / "stages", config.potential, config.base, on_stage=step)
+        remove_stale_temporaries(out)
+        structure = runner.structure(config.structure, config.lattice_constant)
+        phonons = runner.phonons(structure, ph)
+    runner.on_stage = None
+    kappa_bands = phonons.kappa_bands_W_mK
 
     rows = []
-    cases = _cases(config)
-    for name, case in tqdm(cases, desc="BTE", unit="case", disable=not progress):
-        stage = bte_stage(root, [table], ph.n_bands, case)
-        log.append(stage)
-        kappa = stage.summary["kappa_W_mK"]
+    for name, case in tqdm(_cases(config), desc="BTE", unit="case", disable=not progress):
+        solved = runner.case([phonons], ph.n_bands, case)
+        kappa = solved.kappa_W_mK
         reference = almabte_reference(case.kind, case.specularity, case.thickness)
         rows.append(KappaRow(
             geometry=name, kind=case.kind, thickness_m=case.thickness, width_m=case.width,
             specularity=case.specularity, kappa_W_mK=kappa, kappa_bulk_W_mK=kappa_bands,
             ratio=math.nan if kappa is None else kappa / kappa_bands,
             reference_W_mK=reference, reference_ratio=reference / ref.ALMABTE_BULK,
-            iterations=stage.summary["iterations"], converged=stage.summary["converged"],
-            wall_s=stage.summary["wall_s"], cached=stage.cached,
-            case_dir=str(stage.directory)))
+            iterations=solved.iterations, converged=solved.converged,
+            wall_s=solved.wall_s, cached=solved.cached, case_dir=str(solved.directory)))
 
-    files = [write_rows_csv(rows, KappaRow, out / "results.csv"),
-             Path(shutil.copyfile(band_table_path(table), out / "band_table.dat"))]
     bulk = {"structure": structure.summary, "potential": config.potential,
             "temperature_K": ph.temperature, "mesh": list(ph.mesh),
-            "kappa_bulk_W_mK": modes.summary["kappa_W_mK"],
-            "kappa_tensor_W_mK": modes.summary["kappa_tensor_W_mK"], "method": ph.method,
-            "band_table_kappa_W_mK": kappa_bands, "n_bands": ph.n_bands,
-            "warnings": modes.summary["warnings"]}
-    (out / "bulk.json").write_text(json.dumps(bulk, indent=1))
-    files.append(out / "bulk.json")
+            "kappa_bulk_W_mK": phonons.kappa_W_mK,
+            "kappa_tensor_W_mK": [list(row) for row in phonons.kappa_tensor_W_mK],
+            "method": ph.method, "band_table_kappa_W_mK": kappa_bands, "n_bands": ph.n_bands,
+            "warnings": list(phonons.warnings)}
+    files = write_files_atomically(out, [
+        ("results.csv", lambda path: write_rows_csv(rows, KappaRow, path)),
+        ("band_table.dat", lambda path: shutil.copyfile(phonons.band_table, path)),
+        ("bulk.json", lambda path: path.write_text(json.dumps(bulk, indent=1)))])
     if plots:
-        files += _plots(config, rows, kappa_bands, read_modes(modes), out)
-    result = PipelineResult(rows=rows, kappa_bulk=modes.summary["kappa_W_mK"],
+        files += _plots(config, rows, kappa_bands, read_modes(phonons.modes), out)
+    log = runner.log
+    result = PipelineResult(rows=rows, kappa_bulk=phonons.kappa_W_mK,
                             kappa_bands=kappa_bands, output=out, files=files,
                             stages_run=[f"{s.name}-{s.key}" for s in log if not s.cached],
                             stages_cached=[f"{s.name}-{s.key}" for s in log if s.cached])
-    if progress:
-        print(f"bulk kappa {result.kappa_bulk:.2f} W/mK ({ph.method.upper()}, "
-              f"{'x'.join(map(str, ph.mesh))}), band table {kappa_bands:.2f} W/mK, "
-              f"potential {config.potential}")
-        print(summary_table(rows))
-        print(f"stages: {len(result.stages_run)} run, {len(result.stages_cached)} cached; "
-              f"outputs in {out}")
+    if progress if summary is None else summary:
+        print(pipeline_summary(result, config))
     return result
+
+
+def pipeline_summary(result: PipelineResult, config: PipelineConfig) -> str:
+    """The lines printed at the end of a run: bulk κ, the results table, the stage counts."""
+    ph = config.phonons
+    return (f"bulk kappa {result.kappa_bulk:.2f} W/mK ({ph.method.upper()}, "
+            f"{'x'.join(map(str, ph.mesh))}), band table {result.kappa_bands:.2f} W/mK, "
+            f"potential {config.potential}\n{summary_table(result.rows)}\n"
+            f"stages: {len(result.stages_run)} run, {len(result.stages_cached)} cached; "
+            f"outputs in {result.output}")
 
 
 def _plots(config: PipelineConfig, rows: list[KappaRow], kappa_bands: float, modes,

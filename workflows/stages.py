@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import warnings
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mtscore import temporary_name
+from mtscore import InputError, temporary_name
 
 MARKER = "done.json"
 
@@ -44,18 +45,46 @@ def stage_key(name: str, inputs: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+class StageError(RuntimeError):
+    """A stage that could not be finished: its result holds a non-finite number, or its files
+    could not be written.  Nothing of it is kept and it is not marked done."""
+
+
+def _non_finite(value: object, where: str = "") -> str | None:
+    """The dotted place of the first NaN or infinity in a JSON-like ``value``, None if none."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where or "value"
+    if isinstance(value, dict):
+        items = ((f"{where}.{k}" if where else str(k), v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for place, item in items:
+        found = _non_finite(item, place)
+        if found is not None:
+            return found
+    return None
+
+
 def run_stage(root: str | Path, name: str, inputs: dict,
               build: Callable[[Path], dict]) -> Stage:
     """Return the finished stage ``name`` for ``inputs``, calling ``build(directory)`` (which
-    writes its files there and returns a JSON-able summary) only when it is not cached."""
+    writes its files there and returns a JSON-able summary) only when it is not cached.  A
+    summary holding NaN or infinity, or a file that cannot be written, is a :class:`StageError`
+    and leaves nothing behind."""
     key = stage_key(name, inputs)
     final = Path(root) / f"{name}-{key}"
     if (final / MARKER).is_file():
         return _finished_stage(name, key, final)
     tmp = temporary_name(final)
-    tmp.mkdir(parents=True)
     try:
+        tmp.mkdir(parents=True)
         summary = build(tmp)
+        bad = _non_finite(summary)
+        if bad is not None:
+            raise StageError(f"stage {name}: {bad} is not a finite number; the stage is not "
+                             f"kept")
         (tmp / MARKER).write_text(json.dumps({"stage": name, "key": key, "inputs": inputs,
                                               "summary": summary}, indent=1, default=str))
         if final.exists() and not (final / MARKER).is_file():
@@ -69,8 +98,11 @@ def run_stage(root: str | Path, name: str, inputs: dict,
                 raise
             shutil.rmtree(tmp)
             return _finished_stage(name, key, final)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
+            raise StageError(f"stage {name} failed: {exc.filename or tmp}: "
+                             f"{exc.strerror or exc}; nothing of it is kept") from exc
         raise
     return Stage(name, key, final, summary, False)
 
@@ -110,7 +142,7 @@ def structure_stage(root: Path, structure: str, lattice_constant: float | None,
     """The unit cell as ``structure.extxyz``: built-in Si (at ``lattice_constant`` Å, or relaxed
     with the potential when None) or read from a file.  ``calculator()`` makes the ASE
     calculator only if a relaxation needs it; ``potential_id`` identifies it for the key."""
-    from ase.io import read, write
+    from ase.io import write
 
     inputs = {"structure": structure, "lattice_constant": lattice_constant}
     if structure.startswith("builtin:") and lattice_constant is None:
@@ -125,12 +157,34 @@ def structure_stage(root: Path, structure: str, lattice_constant: float | None,
                 relaxed_lattice_constant(calculator())
             atoms = silicon_cell(a)
         else:
-            atoms = read(structure)
+            atoms = read_structure_file(structure)
         write(d / "structure.extxyz", atoms)
         return {"formula": atoms.get_chemical_formula(),
                 "cell_A": np.asarray(atoms.cell).tolist(), "potential": potential}
 
     return run_stage(root, "structure", inputs, build)
+
+
+class StructureFileError(InputError):
+    """A structure file that ASE cannot read as a unit cell."""
+
+
+def read_structure_file(path: str | Path):
+    """ASE Atoms of the unit cell in ``path`` (any ASE-readable format); a file ASE cannot
+    read is one :class:`StructureFileError` naming it (ASE's readers fail with anything from
+    an empty AssertionError to an IndexError on a garbage file)."""
+    from ase.io import read
+
+    try:
+        atoms = read(path)
+    except OSError:
+        raise
+    except Exception as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise StructureFileError(f"not a structure ASE can read ({reason})", path) from None
+    if isinstance(atoms, list) or len(atoms) == 0:
+        raise StructureFileError("no atoms in the file", path)
+    return atoms
 
 
 def read_structure(stage: Stage):
@@ -140,25 +194,37 @@ def read_structure(stage: Stage):
 
 
 def force_constants_stage(root: Path, structure: Stage, potential_id: str,
-                          calculator: Callable, supercell, displacement: float) -> Stage:
+                          calculator: Callable, supercell, displacement: float, *,
+                          cutoff_pair: float | None = None, n_random: int | None = None,
+                          forces_dir: Path | None = None, progress: bool = False) -> Stage:
     """Symmetrised fc2/fc3 of the structure with the potential (phono3py_disp.yaml, fc2.hdf5,
-    fc3.hdf5 in the stage directory); forces are cached per displacement so an interrupted
-    stage resumes."""
+    fc3.hdf5 in the stage directory); displacement Å, ``cutoff_pair`` Å (fc3 pairs farther
+    apart are skipped), ``n_random`` random-displacement supercells (phonons
+    .compute_force_constants).  Forces are cached per displacement so an interrupted stage
+    resumes: in ``forces_dir`` (kept) when given, else in ``root/forces-<key>`` (removed once
+    the stage is finished)."""
     import phonons
 
     inputs = {"structure": structure.key, "potential": potential_id,
               "supercell": list(supercell), "displacement": displacement}
+    if cutoff_pair is not None:           # only when set: the keys of older stages still hold
+        inputs["cutoff_pair"] = cutoff_pair
+    if n_random is not None:
+        inputs["n_random"] = n_random
     key = stage_key("fc", inputs)
+    cache = Path(root) / f"forces-{key}" if forces_dir is None else Path(forces_dir)
 
     def build(d: Path) -> dict:
         fc = phonons.compute_force_constants(
             read_structure(structure), calculator(), supercell, displacement=displacement,
-            cache_dir=Path(root) / f"forces-{key}")
+            cutoff_pair_distance=cutoff_pair, n_random=n_random, cache_dir=cache,
+            progress=progress)
         fc.write(d)
         return {"n_displacements": len(fc.dataset.get("first_atoms", []))}
 
     stage = run_stage(root, "fc", inputs, build)
-    shutil.rmtree(Path(root) / f"forces-{key}", ignore_errors=True)
+    if forces_dir is None:
+        shutil.rmtree(cache, ignore_errors=True)
     return stage
 
 
@@ -285,22 +351,3 @@ def strained_structure_stage(root: Path, structure: Stage, strain: np.ndarray,
         return {"cell_A": np.asarray(atoms.cell).tolist(), "strain": strain.tolist()}
 
     return run_stage(root, "strained", inputs, build)
-
-
-def phonon_stages(root: Path, structure: Stage, potential_id: str, calculator: Callable,
-                  settings, temperature: float | None = None,
-                  on_stage: Callable[[Stage], object] | None = None) -> tuple[Stage, Stage]:
-    """Force constants, modes and band table of ``structure`` with the phonon ``settings``
-    (workflows.config.PhononSettings; ``temperature`` K overrides its temperature).  Calls
-    ``on_stage`` after each stage; returns the (modes, band table) stages."""
-    report = on_stage or (lambda stage: None)
-    fc = force_constants_stage(root, structure, potential_id, calculator, settings.supercell,
-                               settings.displacement)
-    report(fc)
-    modes = modes_stage(root, fc, settings.mesh,
-                        settings.temperature if temperature is None else temperature,
-                        settings.method, settings.isotope)
-    report(modes)
-    table = band_table_stage(root, modes, settings.n_bands, settings.binning)
-    report(table)
-    return modes, table

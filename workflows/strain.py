@@ -75,6 +75,11 @@ def strain_study(atoms, calculator, kind: str, strains: Sequence[float], *,
                              relative_change=sweep.relative_change()[:, 0])
 
 
+#: default phonon and BTE settings of :func:`bent_ribbon` (uniform cells across the ribbon)
+RIBBON_PHONONS = PhononSettings()
+RIBBON_BTE = BTESettings(n_cells=40, grading=1.0)
+
+
 @dataclass
 class BentRibbonResult:
     """Bent versus straight ribbon: thickness m, strain gradient 1/m, layer strains (n,),
@@ -109,8 +114,8 @@ class BentRibbonResult:
 def bent_ribbon(potential: str, output: str | Path, *, thickness: float = 20e-9,
                 gradient: float = ref.BENT_RIBBON_GRADIENT_PER_NM * 1e9, n_layers: int = 4,
                 lattice_constant: float | None = None,
-                phonons: PhononSettings = PhononSettings(),
-                bte: BTESettings = BTESettings(n_cells=40, grading=1.0),
+                phonons: PhononSettings = RIBBON_PHONONS,
+                bte: BTESettings = RIBBON_BTE,
                 specularity: float = 0.0,
                 calculator_factory: Callable | None = None) -> BentRibbonResult:
     """κ of a bent Si ribbon (layered model, see the module docstring) and of the straight
@@ -118,47 +123,28 @@ def bent_ribbon(potential: str, output: str | Path, *, thickness: float = 20e-9,
     (workflows.calculators); ``calculator_factory`` overrides how it is made.  Stages are
     cached under ``output/stages``.  Strain along x (the ribbon axis)."""
     from phonons import strain_tensor
-    from workflows.calculators import calculator_fingerprint, make_calculator
     from workflows.config import BUILTIN_SI
-    from workflows.stages import (
-        CaseSpec,
-        bte_stage,
-        phonon_stages,
-        strained_structure_stage,
-        structure_stage,
-    )
+    from workflows.stages import CaseSpec
+    from workflows.study import StudyRunner
 
     if n_layers < 2:
         raise ValueError(f"a bent ribbon needs at least 2 layers, got {n_layers}")
-    root = Path(output) / "stages"
-    potential_id = calculator_fingerprint(potential)
-    cache: dict[str, object] = {}
-
-    def calculator():
-        if "calc" not in cache:
-            cache["calc"] = (calculator_factory or (lambda: make_calculator(potential)))()
-        return cache["calc"]
-
+    runner = StudyRunner(Path(output) / "stages", potential,
+                         calculator_factory=calculator_factory)
     centres = (np.arange(n_layers) + 0.5) / n_layers * thickness
     strains = gradient * (centres - thickness / 2)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="'where' used without 'out'")
-        base = structure_stage(root, BUILTIN_SI, lattice_constant, potential, potential_id,
-                               calculator)
+    base = runner.structure(BUILTIN_SI, lattice_constant)
 
-        def table(eps: float):
-            cell = strained_structure_stage(root, base, strain_tensor("uniaxial", eps,
-                                                                      (1, 0, 0)),
-                                            potential_id, calculator)
-            return phonon_stages(root, cell, potential_id, calculator, phonons)[1]
+    def table(eps: float):
+        cell = runner.strained(base, strain_tensor("uniaxial", eps, (1, 0, 0)))
+        return runner.phonons(cell, phonons)
 
-        tables = [table(e) for e in strains]
-        straight = table(0.0)
-    settings = asdict(bte)
-    case = CaseSpec("in-plane", thickness, specularity, None, settings)
+    tables = [table(e) for e in strains]
+    straight = table(0.0)
+    case = CaseSpec("in-plane", thickness, specularity, None, asdict(bte))
 
     def kappa(layer_tables) -> float:
-        return bte_stage(root, layer_tables, phonons.n_bands, case).summary["kappa_W_mK"]
+        return runner.case(layer_tables, phonons.n_bands, case).kappa_W_mK
 
     k_bent, k_straight = kappa(tables), kappa([straight])
     return BentRibbonResult(thickness=thickness, gradient=gradient, layer_strains=strains,

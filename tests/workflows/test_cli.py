@@ -209,6 +209,29 @@ def test_not_converged_exit_1_outputs_written(run_dir, fake_bte, capsys):
     assert json.loads((run_dir / "kappa.json").read_text())["converged"] is False
 
 
+def test_run_help_mentions_transient_runs(capsys):
+    assert main(["bte", "run", "--help"]) == 0
+    assert "transient run" in " ".join(capsys.readouterr().out.split())
+
+
+def test_resumed_run_says_so(run_dir, tmp_path, fake_bte, monkeypatch, capsys):
+    """A checkpoint found by the solver shows as a first iteration past 1: the run says it
+    resumed (a fresh run does not)."""
+    def resumed(problem, callback=None, **kwargs):
+        for i in (5, 6, 7):
+            callback(i, 1e-9, 1e-9)
+        return tiny_result(problem)
+
+    out = tmp_path / "out"
+    assert main(["bte", "run", str(run_dir), "-q", "-o", str(out)]) == 0
+    assert not capsys.readouterr().out.startswith("resumed")
+    monkeypatch.setattr(bte, "solve", resumed)
+    assert main(["bte", "run", str(run_dir), "-q", "-o", str(out), "--checkpoint-every",
+                 "2"]) == 0
+    assert capsys.readouterr().out.startswith("resumed      from the checkpoint after "
+                                              "iteration 4\n")
+
+
 def test_diverging_solver_exit_1_one_line(run_dir, fake_bte, monkeypatch, capsys):
     def diverge(problem, callback=None, **kwargs):
         callback(1, 1.0, 1.0)
@@ -264,7 +287,7 @@ def test_python_dash_m_works():
 
 
 # --------------------------------------------------------------------------------------------
-# mts pipeline / mts batch (workflows.study_commands)
+# mts pipeline / mts batch (workflows.cli.study)
 # --------------------------------------------------------------------------------------------
 
 def test_pipeline_and_batch_registered(capsys):

@@ -6,8 +6,10 @@ tests/bte/bte_cases.py (an independent mesh/BC writer), its force constants and 
 """
 from __future__ import annotations
 
+import csv
 import importlib.util
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -143,6 +145,23 @@ def test_pipeline_caches_stages(tmp_path):
     assert len(csv_rows) == 5 and csv_rows[0].startswith("geometry,kind,thickness_m")
 
 
+def test_quiet_cli_prints_summary_and_writes_a_clean_table(tmp_path, capsys):
+    """``mts pipeline --quiet`` still prints the summary; results.csv holds 30 nm as 3e-08 (not
+    3.0000000000000004e-08), wall times to the millisecond and an empty reference where
+    REFERENCES §1.5 has none (not nan)."""
+    from workflows.cli import main
+
+    assert main(["pipeline", "--quiet", "--no-plots", str(study(tmp_path, thicknesses=(30,)))]) == 0
+    printed = capsys.readouterr().out
+    assert "bulk kappa" in printed and "stages: " in printed
+    with (tmp_path / "out" / "results.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["thickness_m"] for r in rows] == ["3e-08", "3e-08"]
+    assert all(r["reference_W_mK"] == "" and r["reference_ratio"] == "" for r in rows)
+    assert all(r["width_m"] == "" for r in rows)
+    assert all(re.fullmatch(r"\d+\.\d{3}", r["wall_s"]) for r in rows), rows
+
+
 def test_pipeline_film_physics(tmp_path):
     """Sanity of the film results against bulk: κ below the band table's bulk κ, growing with
     thickness, in-plane above cross-plane at the same thickness."""
@@ -159,7 +178,8 @@ def test_pipeline_film_physics(tmp_path):
     ("[potential]\ncalculator = 'tersoff'\n[[geometry]]\nkind = 'in-plane'\n"
      "thickness_nm = [10]\n", "material: missing"),
     ("[material]\n[potential]\ncalculator = 'tersoff'\n[phonons]\nmesh = [11, 11]\n"
-     "[[geometry]]\nkind = 'in-plane'\nthickness_nm = [10]\n", "phonons.mesh: expected a list of 3"),
+     "[[geometry]]\nkind = 'in-plane'\nthickness_nm = [10]\n",
+     "phonons.mesh: expected a list of 3"),
     ("[material]\n[potential]\ncalculator = 'tersoff'\n[[geometry]]\nkind = 'tube'\n"
      "thickness_nm = [10]\n", "geometry[0].kind: must be one of"),
     ("[material]\n[potential]\ncalculator = 'tersoff'\n[[geometry]]\nkind = 'in-plane'\n"

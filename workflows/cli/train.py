@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from workflows.command_common import EXIT_INTERRUPTED, EXIT_OK
-from workflows.command_common import report_error as _error
+from mtscore import InputError
+from workflows.cli.common import EXIT_OK, Interrupted
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -25,18 +24,17 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     path = Path(args.config)
     if not path.is_file():
-        return _error(f"{path}: no such config file")
+        raise InputError("no such config file", path)
 
     import potentials
 
     overrides = {"resume": False} if args.no_resume else None
     try:
         potentials.train(path, overrides=overrides)
-    except (potentials.DatasetError, potentials.StructureError) as exc:
-        return _error(str(exc))
+    except InputError:
+        raise
     except ValueError as exc:          # a bad [model]/[training] setting of the config
-        return _error(f"{path}: {exc}")
+        raise InputError(str(exc), path) from None
     except KeyboardInterrupt:
-        print("mts: interrupted (run again to resume from the checkpoint)", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        raise Interrupted("run again to resume from the checkpoint") from None
     return EXIT_OK

@@ -1,16 +1,17 @@
 """``mts pipeline STUDY.toml`` and ``mts batch CONFIG.toml [--scheduler ADDRESS]``.
 
 The pipeline (workflows.pipeline) and batch (workflows.batch) modules, and with them phonopy,
-are imported only inside the handlers.  Exit codes: 0 success; 1 a stage or a job failed;
-2 bad input (one ``mts: error: ...`` line naming the file, key and problem).
+are imported only inside the handlers.  The whole study file is checked (the calculator name
+included) before the first stage.  Exit codes: 0 success; 1 a stage or a job failed or a BTE
+case did not converge; 2 bad input (one ``mts: error: ...`` line naming the file, key and
+problem).
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from workflows.command_common import EXIT_FAILED, EXIT_OK, PROG
-from workflows.command_common import report_error as _error
+from workflows.cli.common import EXIT_FAILED, EXIT_OK, PROG, positive_int
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +21,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Run a study TOML file (see workflows/config.py and "
                     "examples/silicon/pipeline.toml); finished stages are reused.")
     pipeline.add_argument("config", metavar="STUDY.toml", help="study file")
-    pipeline.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    pipeline.add_argument("--quiet", "-q", action="store_true",
+                          help="no progress bars (the summary is still printed)")
     pipeline.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     pipeline.set_defaults(func=_cmd_pipeline)
 
@@ -31,24 +33,19 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     batch.add_argument("config", metavar="BATCH.toml", help="batch file (see workflows/batch.py)")
     batch.add_argument("--scheduler", metavar="ADDRESS",
                        help="address of a running Dask scheduler (default: a LocalCluster)")
-    batch.add_argument("--workers", type=int, default=2, metavar="N",
+    batch.add_argument("--workers", type=positive_int, default=2, metavar="N",
                        help="LocalCluster workers (default 2)")
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     batch.set_defaults(func=_cmd_batch)
 
 
 def _cmd_pipeline(args: argparse.Namespace) -> int:
-    from workflows.config import ConfigError, load_config
+    from workflows.config import load_config
     from workflows.pipeline import run_pipeline
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        return _error(exc)
-    try:
-        result = run_pipeline(config, progress=not args.quiet, plots=not args.no_plots)
-    except (ValueError, OSError, ImportError) as exc:
-        return _error(exc)
+    config = load_config(args.config)
+    result = run_pipeline(config, progress=not args.quiet, plots=not args.no_plots,
+                          summary=True)
     if not all(r.converged for r in result.rows):
         print(f"{PROG}: some BTE cases did not converge (see results.csv)", file=sys.stderr)
         return EXIT_FAILED
@@ -57,12 +54,8 @@ def _cmd_pipeline(args: argparse.Namespace) -> int:
 
 def _cmd_batch(args: argparse.Namespace) -> int:
     from workflows.batch import load_batch_config, run_batch
-    from workflows.config import ConfigError
 
-    try:
-        config = load_batch_config(args.config)
-    except ConfigError as exc:
-        return _error(exc)
+    config = load_batch_config(args.config)
     table = run_batch(config, scheduler=args.scheduler, n_workers=args.workers,
                       progress=not args.quiet)
     failed = [row for row in table if row.error]

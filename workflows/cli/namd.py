@@ -7,34 +7,25 @@
                       [--large N] [--large-frames N] [--vacancies N ...] [--no-tb]
                       [--nsteps N] [--nreal N] [--temperature K] [--seed S]
 
-``nad`` is imported only inside the handlers.  Exit codes as the rest of ``mts``: 0 success,
-2 bad usage or bad input (one ``mts: error: ...`` line on stderr), 130 interrupted.
+``nad`` is imported only inside the handlers.  Errors and exit codes: workflows.cli.errors.
 """
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from workflows.command_common import (
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_USAGE,
-    positive_float,
-    positive_int,
-)
-from workflows.command_common import report_error as _error
+from mtscore import InputError, atomic_path
+from workflows.cli.common import EXIT_OK, command_group, positive_float, positive_int
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``mts namd ...``."""
-    parser = subparsers.add_parser(
-        "namd", help="nonadiabatic molecular dynamics (surface hopping, ML Hamiltonians)",
+    sub = command_group(
+        subparsers, "namd",
+        help="nonadiabatic molecular dynamics (surface hopping, ML Hamiltonians)",
         description="Nonadiabatic MD in the classical path approximation: surface hopping on "
                     "PYXAID-style Hamiltonians, Tully's model systems, and the ML-descriptor "
                     "carrier-trapping chain.")
-    sub = parser.add_subparsers(dest="namd_command", metavar="COMMAND")
-    parser.set_defaults(func=lambda args: (parser.print_help(sys.stderr), EXIT_USAGE)[1])
 
     tully = sub.add_parser("tully", help="FSSH on Tully's 1D two-state models",
                            description="Full FSSH with back-reaction on Tully's models; prints "
@@ -104,26 +95,21 @@ def _cmd_hop(args: argparse.Namespace) -> int:
     import numpy as np
 
     from nad.analysis import fit_time_constant
-    from nad.hopping import NADInputError, run_surface_hopping
+    from nad.hopping import run_surface_hopping
     from nad.pyxaid_io import read_hamiltonians
 
     directory = Path(args.directory)
     if not directory.is_dir():
-        return _error(f"{directory}: no such directory")
-    try:
-        ham = read_hamiltonians(directory, args.dt, args.prefix, args.units)
-        initial = args.initial % ham.nstates if args.initial < 0 else args.initial
-        result = run_surface_hopping(ham, initial, args.nsteps, args.method, args.nreal,
-                                     temperature=args.temperature)
-    except NADInputError as exc:
-        return _error(str(exc))
-    except KeyboardInterrupt:
-        print("mts: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        raise InputError("no such directory", directory)
+    ham = read_hamiltonians(directory, args.dt, args.prefix, args.units)
+    initial = args.initial % ham.nstates if args.initial < 0 else args.initial
+    result = run_surface_hopping(ham, initial, args.nsteps, args.method, args.nreal,
+                                 temperature=args.temperature)
     output = Path(args.output) if args.output else directory / "populations.dat"
     header = "time_fs " + " ".join(f"P{i}" for i in range(ham.nstates))
-    np.savetxt(output, np.column_stack([result.times, result.populations]), header=header,
-               fmt="%.6g")
+    with atomic_path(output) as tmp:
+        np.savetxt(tmp, np.column_stack([result.times, result.populations]), header=header,
+                   fmt="%.6g")
     print(f"{ham.nstates} states, {ham.nsteps} Hamiltonian steps of {ham.dt} fs, "
           f"{args.method.upper()}, initial state {initial}")
     try:
@@ -144,22 +130,14 @@ def _tau(case: dict, source: str) -> str:
 
 
 def _cmd_trapping(args: argparse.Namespace) -> int:
-    from nad.hopping import NADInputError
     from nad.pipeline import RESOLVED_SPANS, trapping_study
 
     if len(args.sizes) != len(args.trajectories):
-        return _error("--trajectories: give one count per --sizes entry")
-    try:
-        results = trapping_study(args.output, tuple(args.sizes), tuple(args.trajectories),
-                                 args.frames, args.large, args.large_frames,
-                                 tuple(args.vacancies), not args.no_tb, args.nsteps,
-                                 args.nreal, temperature=args.temperature, seed=args.seed,
-                                 progress=print)
-    except (NADInputError, ValueError) as exc:
-        return _error(str(exc))
-    except KeyboardInterrupt:
-        print("mts: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        raise InputError("give one count per --sizes entry", key="--trajectories")
+    results = trapping_study(args.output, tuple(args.sizes), tuple(args.trajectories),
+                             args.frames, args.large, args.large_frames,
+                             tuple(args.vacancies), not args.no_tb, args.nsteps, args.nreal,
+                             temperature=args.temperature, seed=args.seed, progress=print)
     unresolved = False
     for case in results["cases"]:
         line = f"c = {100 * case['concentration']:.4f} %  tau_ML = {_tau(case, 'ml')}"

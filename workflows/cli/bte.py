@@ -1,0 +1,202 @@
+"""``mts bte run DIR``: solve a GiftBTE run directory (steady or State=Transient).
+
+    mts bte run DIR [--output OUT] [--quiet] [--binning {giftbte,frequency,mfp}]
+                    [--max-iter N] [--residual-temp X] [--residual-flux X]
+                    [--checkpoint-every N]
+                    [--transient-scheme {explicit,implicit}] [--save-every N]
+                    [--total-time S] [--time-step S]
+
+Exit codes: 0 converged, 1 not converged (outputs still written) or the solver diverged (no
+outputs), 2 bad input.  Only ``bte`` is imported, never torch or phonopy.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from mtscore import InputError
+from workflows.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    PROG,
+    RunFailed,
+    command_group,
+    positive_float,
+    positive_int,
+)
+
+#: (flag, type, metavar, solve() keyword, help) of the options that override CONTROL settings
+_STEADY_OPTIONS = (
+    ("--max-iter", positive_int, "N", "max_iter",
+     "maximum outer iterations (overrides CONTROL MaxNumIter)"),
+    ("--residual-temp", positive_float, "X", "residual_temp",
+     "temperature convergence threshold (overrides CONTROL ResidualTemp)"),
+    ("--residual-flux", positive_float, "X", "residual_flux",
+     "heat-flux convergence threshold (overrides CONTROL ResidualFlux)"))
+_TRANSIENT_OPTIONS = (
+    ("--save-every", positive_int, "N", "save_every",
+     "write a result_<step>.vtu every N steps (+ .pvd)"),
+    ("--total-time", positive_float, "S", "total_time", "override TotalTime (s)"),
+    ("--time-step", positive_float, "S", "time_step", "override TimeStep (s)"))
+
+
+def _given(args: argparse.Namespace, options) -> dict:
+    """solve() keywords of the ``options`` given on the command line."""
+    values = {key: getattr(args, flag[2:].replace("-", "_")) for flag, _, _, key, _ in options}
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``mts bte run`` (phonon Boltzmann transport, GiftBTE-compatible folders)."""
+    bte_sub = command_group(
+        subparsers, "bte", help="phonon BTE solver (GiftBTE-compatible input folders)",
+        description="Phonon Boltzmann transport equation solver reading GiftBTE input folders.")
+
+    run = bte_sub.add_parser(
+        "run", help="solve a GiftBTE run directory and write the outputs",
+        description="Read DIR/input/{CONTROL,GEOMETRY,PHONON} and solve the BTE.  A steady run "
+                    "writes TempLattice.dat, Temperature.dat, Tempband.dat, HeatFlux.dat, "
+                    "kappa.json and result.vtu; a transient run (State=Transient in CONTROL, "
+                    "options --transient-scheme, --total-time, --time-step, --save-every) "
+                    "writes the time series and result_<step>.vtu snapshots.")
+    run.add_argument("directory", metavar="DIR", help="GiftBTE run directory (holds input/)")
+    run.add_argument("--output", "-o", metavar="OUT",
+                     help="directory for the output files (default: DIR, beside input/)")
+    run.add_argument("--quiet", "-q", action="store_true",
+                     help="no live progress line (warnings and the summary are still printed)")
+    run.add_argument("--binning", choices=("giftbte", "frequency", "mfp"),
+                     help="how modes are grouped into bands when PHONON gives mode data")
+    for flag, kind, metavar, _, text in _STEADY_OPTIONS:
+        run.add_argument(flag, type=kind, metavar=metavar, help=text)
+    run.add_argument("--checkpoint-every", type=positive_int, metavar="N",
+                     help="save the state to OUT/checkpoint.npz every N iterations (time steps "
+                          "in transient runs); a run that finds one resumes from it (removed "
+                          "when the outputs are written)")
+    run.add_argument("--transient-scheme", choices=("explicit", "implicit"), default=None,
+                     help="State=Transient: forward Euler as GiftBTE (default) or backward Euler")
+    for flag, kind, metavar, _, text in _TRANSIENT_OPTIONS:
+        run.add_argument(flag, type=kind, metavar=metavar, help=f"State=Transient: {text}")
+    run.set_defaults(func=_cmd_run)
+
+
+def _num(value) -> str:
+    try:
+        return f"{float(value):.3g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _format_kappa(result) -> str:
+    """One-line description of κ_eff (W m^-1 K^-1) and how it was computed."""
+    method = f" ({result.kappa_method})" if getattr(result, "kappa_method", "") else ""
+    if result.kappa_effective is None:
+        return f"n/a{method}"
+    text = f"{result.kappa_effective:.6g} W/mK"
+    direction = getattr(result, "kappa_direction", None)
+    if direction is not None:
+        try:
+            text += " along [" + ", ".join(f"{float(c):.3g}" for c in direction) + "]"
+        except TypeError:
+            pass
+    return text + method
+
+
+def _read(directory: Path, binning: str | None):
+    """The problem of ``directory``; its reader warnings are printed once, by the caller, from
+    ``problem.warnings`` (the reader also emits them as Python warnings: silenced here)."""
+    import bte
+
+    if not directory.exists():
+        raise InputError("no such directory", directory)
+    if not directory.is_dir():
+        raise InputError("not a directory", directory)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return bte.read_input_folder(directory, **({} if binning is None else
+                                                   {"binning": binning}))
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """mts bte run: read, solve, write, summarise.  Returns the exit code."""
+    import bte
+    from bte.parallel import rank
+    from bte.progress import ProgressLine
+
+    directory = Path(args.directory)
+    output = Path(args.output) if args.output else directory
+    problem = _read(directory, args.binning)
+    try:
+        root = rank() == 0      # under mpirun only rank 0 reports and writes
+    except RuntimeError as exc:  # started by mpirun without mpi4py
+        raise InputError(str(exc)) from None
+    for warning in (getattr(problem, "warnings", None) or []) if root else []:
+        print(f"warning: {warning}", file=sys.stderr)
+
+    solve_kwargs = _given(args, _STEADY_OPTIONS)
+
+    progress = ProgressLine(enabled=not args.quiet and root)
+    transient = problem.control.state == "Transient"
+    first: list[int] = []           # the first step reported: > 1 when a checkpoint resumed
+
+    if transient:
+        solve_kwargs = {k: v for k, v in solve_kwargs.items() if k != "max_iter"}
+        solve_kwargs.update(_given(args, _TRANSIENT_OPTIONS))
+        if args.transient_scheme is not None:
+            solve_kwargs["scheme"] = args.transient_scheme
+
+        def callback(step, t, err_t, err_q):
+            first[:] = first or [step]
+            progress.update(step, err_t, err_q, extra=f"step {step}  t {t:.4e} s")
+    else:
+        def callback(step, err_t, err_q):
+            first[:] = first or [step]
+            progress.update(step, err_t, err_q)
+    checkpoint = None
+    if args.checkpoint_every:
+        output.mkdir(parents=True, exist_ok=True)
+        checkpoint = output / "checkpoint.npz"
+        solve_kwargs.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+    try:
+        result = bte.solve(problem, callback=callback, **solve_kwargs)
+    finally:
+        progress.close()  # ends the live line before any message or summary
+
+    if not root:
+        return EXIT_OK if result.converged else EXIT_FAILED
+    try:
+        written = bte.write_outputs(result, output)
+    except OSError as exc:
+        raise RunFailed(f"cannot write outputs to {output}: {exc.strerror or exc}") from exc
+    if checkpoint is not None:    # the outputs are safe: drop the checkpoint (every rank's)
+        for path in output.glob("checkpoint*.npz"):
+            path.unlink(missing_ok=True)
+
+    step = "time step" if transient else "iteration"
+    if first and first[0] > 1:
+        print(f"resumed      from the checkpoint after {step} {first[0] - 1}")
+    if transient:
+        print(f"time steps   {result.iterations} to t = {result.times[-1]:.6g} s "
+              f"({result.settings['scheme']})")
+        print(f"wall time    {_num(result.wall_time)} s")
+        print(f"outputs      {output} ({len(written)} files)")
+        return EXIT_OK
+    status = "converged" if result.converged else "NOT converged"
+    print(f"iterations   {result.iterations} ({status})")
+    print(f"kappa_eff    {_format_kappa(result)}")
+    rise = result.peak_temperature_rise()
+    if rise is not None:
+        print(f"peak rise    {rise['bte']:.6g} K (Fourier on the same mesh: "
+              f"{rise['fourier']:.6g} K)")
+    print(f"wall time    {_num(result.wall_time)} s")
+    print(f"outputs      {output} ({len(written)} files)")
+    if not result.converged:
+        last = ""
+        if result.residual_history:
+            err_t, err_q = result.residual_history[-1]
+            last = f" (last err_T {_num(err_t)}, err_q {_num(err_q)})"
+        print(f"{PROG}: not converged after {result.iterations} iterations{last}; "
+              f"outputs hold the last iterate", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
