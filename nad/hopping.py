@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mtscore import InputError
-
 from .analysis import HBAR, KB, decoherence_times
+from .errors import NADInputError
 from .hopping_kernels import DISH, FSSH, cpa_surface_hopping
 
 #: Largest allowed |d_ij|·dt: beyond it the adiabatic states change character within one step and
@@ -22,10 +21,6 @@ from .hopping_kernels import DISH, FSSH, cpa_surface_hopping
 MAX_NAC_DT = 0.3
 
 METHODS = {"fssh": FSSH, "dish": DISH}
-
-
-class NADInputError(InputError):
-    """Inconsistent or unphysical input to the NA-MD code; the message names the field."""
 
 
 @dataclass

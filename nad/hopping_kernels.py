@@ -200,13 +200,26 @@ def _tully_adiabatic(model: int, x: float, p: np.ndarray):
     return mean - root, mean + root, dmean - droot, dmean + droot, dtheta
 
 
+#: Tully-model decoherence codes: plain FSSH, energy-based decoherence (Granucci–Persico),
+#: augmented FSSH (Subotnik–Shenvi 2011 collapse rate with the Landry–Subotnik 2012 reset).
+TULLY_PLAIN = 0
+TULLY_EDC = 1
+TULLY_AFSSH = 2
+
+
 @njit(cache=True)
 def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt: float,
-               xmax: float, decoherence_c: float, max_steps: int) -> int:
+               xmax: float, method: int, decoherence_c: float, max_steps: int) -> int:
     """One FSSH trajectory on the lower adiabatic state with momentum k0 (a.u.) from x0.
 
-    decoherence_c < 0: plain FSSH; otherwise energy-based decoherence (Granucci–Persico) with
-    τ = (ħ/ΔE)(1 + C/E_kin), C = decoherence_c hartree.
+    method TULLY_PLAIN: plain FSSH; TULLY_EDC: energy-based decoherence (Granucci–Persico),
+    τ = (ħ/ΔE)(1 + C/E_kin), C = decoherence_c hartree; TULLY_AFSSH: augmented FSSH.  A-FSSH
+    carries the position and momentum moments δR, δP (bohr, a.u.) of the inactive state's
+    wave packet relative to the active trajectory, dδR/dt = δP/M, dδP/dt = F_n - F_λ, and
+    collapses the inactive amplitude with probability dt/τ per step,
+    1/τ = (F_n - F_λ)δR/(2ħ) - 2|F_λn δR|/ħ (F_λn = -(E_n - E_λ) d_λn the off-diagonal force);
+    the moments are reset with probability -dt(F_n - F_λ)δR/(2ħ), after a collapse and after
+    every hop.
     Returns 0 (R0), 1 (T0), 2 (R1), 3 (T1) or -1 (unfinished).
     """
     x = x0
@@ -214,6 +227,8 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
     active = 0
     c0 = 1.0 + 0.0j
     c1 = 0.0 + 0.0j
+    dr = 0.0
+    dp = 0.0
     e0, e1, g0, g1, d01 = _tully_adiabatic(model, x, p)
     force = -(g0 if active == 0 else g1)
     for _ in range(max_steps):
@@ -260,7 +275,9 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
                 v = np.sign(v) * np.sqrt(v * v - 2.0 * de / mass)
                 active = target
                 force = -(g0 if active == 0 else g1)
-        if decoherence_c >= 0.0:
+                dr = 0.0
+                dp = 0.0
+        if method == TULLY_EDC:
             ekin = 0.5 * mass * v * v
             tau = (1.0 + decoherence_c / max(ekin, 1e-300)) / max(e1 - e0, 1e-300)
             damp = np.exp(-dt / tau)
@@ -272,6 +289,25 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
                 c0 *= damp
                 rest = abs(c0) ** 2
                 c1 *= np.sqrt(max(1.0 - rest, 0.0)) / max(abs(c1), 1e-300)
+        elif method == TULLY_AFSSH:
+            dforce = (g0 - g1) if active == 0 else (g1 - g0)  # F_n - F_λ
+            dr += dt * (dp + 0.5 * dt * dforce) / mass
+            dp += dt * dforce
+            off = abs((e1 - e0) * d01 * dr)  # |F_λn δR|, the same for either active state
+            rate = 0.5 * dforce * dr - 2.0 * off
+            xi = np.random.random()
+            if xi < dt * rate:  # collapse onto the active state
+                if active == 0:
+                    c0 = c0 / max(abs(c0), 1e-300) if abs(c0) > 0.0 else 1.0 + 0.0j
+                    c1 = 0.0 + 0.0j
+                else:
+                    c1 = c1 / max(abs(c1), 1e-300) if abs(c1) > 0.0 else 1.0 + 0.0j
+                    c0 = 0.0 + 0.0j
+                dr = 0.0
+                dp = 0.0
+            elif xi < -0.5 * dt * dforce * dr:
+                dr = 0.0
+                dp = 0.0
         if x > xmax:
             return 1 + 2 * active
         if x < -xmax and v < 0.0:
@@ -281,12 +317,12 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
 
 @njit(cache=True)
 def tully_fssh(model: int, params: np.ndarray, mass: float, k0: float, x0: float, dt: float,
-               xmax: float, ntraj: int, decoherence_c: float, seed: int,
+               xmax: float, ntraj: int, method: int, decoherence_c: float, seed: int,
                max_steps: int) -> np.ndarray:
     """Counts of outcomes [R0, T0, R1, T1, unfinished] over ``ntraj`` FSSH trajectories."""
     np.random.seed(seed)
     counts = np.zeros(5, dtype=np.int64)
     for _ in range(ntraj):
-        r = _tully_one(model, params, mass, k0, x0, dt, xmax, decoherence_c, max_steps)
+        r = _tully_one(model, params, mass, k0, x0, dt, xmax, method, decoherence_c, max_steps)
         counts[r if r >= 0 else 4] += 1
     return counts

@@ -1,4 +1,5 @@
-"""CPA surface hopping: a two-level system with a fluctuating gap (REFERENCES §4.2) and bad input."""
+"""CPA surface hopping: a two-level system with a fluctuating gap (REFERENCES §4.2) and bad
+input."""
 from __future__ import annotations
 
 import numpy as np
