@@ -8,11 +8,12 @@ realisations, which the numba kernels of :mod:`nad.hopping_kernels` then run.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import HBAR, KB, decoherence_times
+from .analysis import HBAR, KB, TimeConstantFit, decay_time, decoherence_times
 from .errors import NADInputError
 from .hopping_kernels import DISH, FSSH, cpa_surface_hopping
 
@@ -172,20 +173,35 @@ def propagators(ham: VibronicHamiltonian, max_phase: float = 0.05) -> np.ndarray
 @dataclass
 class HoppingResult:
     """Populations vs time: ``times`` (fs), ``populations`` (active-state occupations, the
-    surface-hopping result) and ``coherent`` (mean |c_i|²), both (nsteps + 1, nstates)."""
+    surface-hopping result) and ``coherent`` (mean |c_i|²), both (nsteps + 1, nstates);
+    ``blocks`` (nblocks, nsteps + 1, nstates): the active-state occupations of independent
+    groups of time origins (of realisations when there are fewer origins than blocks), from
+    which :meth:`decay_time` estimates its error."""
 
     times: np.ndarray
     populations: np.ndarray
     coherent: np.ndarray
     method: str
     labels: list[str]
+    blocks: np.ndarray | None = None
+
+    def decay_time(self, state: int, final: float | None = None,
+                   model: str = "exponential") -> TimeConstantFit:
+        """Time constant (fs) of the population of ``state`` with its error over the blocks of
+        time origins; ``final``: the known long-time population (None: fitted).  See
+        :func:`nad.analysis.decay_time` for the convention and when it is not resolved."""
+        if not 0 <= state < self.populations.shape[1]:
+            raise NADInputError(f"{state} outside 0..{self.populations.shape[1] - 1}",
+                                key="state")
+        blocks = self.populations[None] if self.blocks is None else self.blocks
+        return decay_time(self.times, blocks[:, :, state], final=final, model=model)
 
 
 def run_surface_hopping(ham: VibronicHamiltonian, initial_state: int, nsteps: int,
                         method: str = "dish", nreal: int = 100, starts: np.ndarray | None = None,
                         temperature: float | None = None,
                         decoherence: np.ndarray | None = None, balance: str = "mean",
-                        seed: int = 1) -> HoppingResult:
+                        seed: int = 1, nblocks: int = 8) -> HoppingResult:
     """Run FSSH or DISH in the CPA along ``ham`` (reused cyclically) from ``initial_state``.
 
     nsteps: NA-MD steps of ham.dt fs; nreal: stochastic realisations per time origin; starts:
@@ -195,8 +211,23 @@ def run_surface_hopping(ham: VibronicHamiltonian, initial_state: int, nsteps: in
     states: this gives Boltzmann populations even when the gap fluctuates by several k_BT, because
     classical-path hops cluster where the instantaneous gap is small) or ``"instantaneous"``
     (PYXAID's choice); decoherence: τ_ij (fs) for DISH, default from the energy-gap dephasing
-    functions of ``ham``.
+    functions of ``ham`` (:func:`nad.analysis.decoherence_times`; pass times pooled over several
+    trajectories for short ones); nblocks: independent groups of time origins kept apart for
+    error estimates (:attr:`HoppingResult.blocks`).  Steps beyond the end of ``ham`` wrap
+    around to its start (a stationary trajectory reused cyclically).
+    Raises :class:`NADInputError` naming the field for bad input.
     """
+    for name, value in (("nsteps", nsteps), ("nreal", nreal), ("nblocks", nblocks),
+                        ("initial_state", initial_state), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise NADInputError(f"must be an integer, got {value!r}", key=name)
+    if temperature is not None and (isinstance(temperature, bool)
+                                    or not isinstance(temperature, numbers.Real)
+                                    or not np.isfinite(temperature) or temperature <= 0):
+        raise NADInputError(f"must be a positive number of K (or None), got {temperature!r}",
+                            key="temperature")
+    if nblocks < 1:
+        raise NADInputError(f"must be positive, got {nblocks}", key="nblocks")
     if method not in METHODS:
         raise NADInputError(f"method: unknown surface hopping method {method!r} "
                             f"(choose from {', '.join(METHODS)})")
@@ -214,6 +245,8 @@ def run_surface_hopping(ham: VibronicHamiltonian, initial_state: int, nsteps: in
         if tau.shape != rates.shape:
             raise NADInputError(f"decoherence: shape {tau.shape} does not match "
                                 f"{ham.nstates} states")
+        if np.isnan(tau).any() or (tau <= 0).any():
+            raise NADInputError("decoherence: times must be positive fs (inf: no decoherence)")
         with np.errstate(divide="ignore"):
             rates = np.where(np.isfinite(tau) & (tau > 0), 1.0 / tau, 0.0)
         np.fill_diagonal(rates, 0.0)
@@ -225,11 +258,19 @@ def run_surface_hopping(ham: VibronicHamiltonian, initial_state: int, nsteps: in
     else:
         raise NADInputError(f"balance: unknown detailed-balance energy {balance!r} "
                             "(mean, instantaneous)")
-    sh, se = cpa_surface_hopping(propagators(ham), balance_energies, ham.couplings, HBAR, ham.dt,
-                                 starts,
-                                 int(nreal), int(nsteps), int(initial_state), METHODS[method],
-                                 kt, rates, int(seed))
-    return HoppingResult(np.arange(nsteps + 1) * ham.dt, sh, se, method, list(ham.labels))
+    index = np.arange(starts.size * nreal).reshape(starts.size, nreal)
+    if starts.size >= nblocks:  # blocks of time origins
+        block_of = (index // nreal) % nblocks
+    else:  # fewer origins: blocks of realisations
+        block_of = index % min(nblocks, index.size)
+    blocks, se = cpa_surface_hopping(propagators(ham), balance_energies, ham.couplings, HBAR,
+                                     ham.dt, starts, int(nreal), int(nsteps),
+                                     int(initial_state), METHODS[method], kt, rates, int(seed),
+                                     block_of.astype(np.int64))
+    weights = np.bincount(block_of.ravel()).astype(float)
+    sh = np.tensordot(weights / weights.sum(), blocks, axes=1)
+    return HoppingResult(np.arange(nsteps + 1) * ham.dt, sh, se, method, list(ham.labels),
+                         blocks)
 
 
 def carrier_hamiltonian(orbitals: VibronicHamiltonian, kind: str, electron_states: list[int],

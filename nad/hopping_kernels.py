@@ -45,7 +45,7 @@ def _accept_hop(e_old: float, e_new: float, kt: float) -> bool:
 def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings: np.ndarray,
                         hbar: float, dt: float, starts: np.ndarray, nreal: int, nsteps: int,
                         initial_state: int, method: int, kt: float, decoherence_rates: np.ndarray,
-                        seed: int):
+                        seed: int, block_of: np.ndarray):
     """Surface hopping in the classical path approximation over many realisations.
 
     propagators: (ntraj, n, n) complex step propagators; energies: (ntraj, n) eV entering the
@@ -53,14 +53,21 @@ def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings
     Hermitian couplings (eV) over each step, -iħd_ij for NACs d_ij; hbar: ħ in eV·fs; dt: fs;
     starts: trajectory indices used as time origins; nreal realisations per origin; nsteps NA-MD
     steps (the trajectory is reused cyclically); kt: k_B·T in eV (<= 0: no Boltzmann factor);
-    decoherence_rates: (n, n) 1/τ_ij in 1/fs (DISH only).
+    decoherence_rates: (n, n) 1/τ_ij in 1/fs (DISH only); block_of: (len(starts), nreal) block
+    index of each realisation (independent groups for error estimates).
 
-    Returns (sh_pop, se_pop): (nsteps + 1, n) averaged active-state occupations and |c_i|².
+    Returns (sh_pop, se_pop): (nblocks, nsteps + 1, n) active-state occupations averaged within
+    each block, and (nsteps + 1, n) |c_i|² averaged over all realisations.
     """
     np.random.seed(seed)
     ntraj = propagators.shape[0]
     n = propagators.shape[1]
-    sh_pop = np.zeros((nsteps + 1, n))
+    nblocks = block_of.max() + 1
+    in_block = np.zeros(nblocks)
+    for s in range(starts.shape[0]):
+        for r in range(nreal):
+            in_block[block_of[s, r]] += 1.0
+    sh_pop = np.zeros((nblocks, nsteps + 1, n))
     se_pop = np.zeros((nsteps + 1, n))
     c = np.zeros(n, dtype=np.complex128)
     c_new = np.zeros(n, dtype=np.complex128)
@@ -68,13 +75,15 @@ def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings
     weights = np.zeros(n)
     norm = 1.0 / (starts.shape[0] * nreal)
     for s in range(starts.shape[0]):
-        for _ in range(nreal):
+        for r in range(nreal):
+            b = block_of[s, r]
+            bnorm = 1.0 / in_block[b]
             c[:] = 0.0
             c[initial_state] = 1.0
             active = initial_state
             clock[:] = 0.0
             k = starts[s] % ntraj
-            sh_pop[0, active] += norm
+            sh_pop[b, 0, active] += bnorm
             for i in range(n):
                 se_pop[0, i] += norm * (c[i].real ** 2 + c[i].imag ** 2)
             for step in range(nsteps):
@@ -143,7 +152,7 @@ def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings
                 k += 1
                 if k == ntraj:
                     k = 0
-                sh_pop[step + 1, active] += norm
+                sh_pop[b, step + 1, active] += bnorm
                 for i in range(n):
                     se_pop[step + 1, i] += norm * (c[i].real ** 2 + c[i].imag ** 2)
     return sh_pop, se_pop

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import KB, TimeConstantFit, fit_time_constant
+from .analysis import KB, RESOLVED_SPANS, TimeConstantFit, fit_time_constant
 from .dataset import DefectCell, TrapData, simulate_cell, trap_data, trap_states
 from .descriptors import make_descriptor
 from .hopping import HoppingResult, VibronicHamiltonian, run_surface_hopping
@@ -91,8 +91,6 @@ def trapping(ham: VibronicHamiltonian | list[VibronicHamiltonian], nsteps: int, 
                                      final=float(np.mean(finals)))
 
 
-#: a fitted trapping time beyond this many simulated times is reported as not resolved
-RESOLVED_SPANS = 10.0
 
 
 def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),

@@ -153,3 +153,49 @@ def test_bad_run_arguments():
         run_surface_hopping(ham, 0, 10, starts=np.array([7]))
     with pytest.raises(NADInputError, match="decoherence"):
         run_surface_hopping(ham, 0, 10, decoherence=np.ones((3, 3)))
+
+
+def test_decay_time_is_independent_of_run_length():
+    """One stationary system (Δ0 = 0, P0 → 1/2) run for 1.5, 3 and 6 ps: the fitted time
+    constants agree within their errors (and with the golden rule, 1/(2k), within 30 %)."""
+    ham = two_level(0.0, 100_000, seed=21)
+    starts = np.arange(0, ham.nsteps, ham.nsteps // 160)
+    fits = []
+    for nsteps in (3000, 6000, 12000):
+        result = run_surface_hopping(ham, 0, nsteps, method="fssh", nreal=4, starts=starts,
+                                     seed=5)
+        fits.append(result.decay_time(0, final=0.5))
+        if nsteps >= 6000:
+            fits.append(result.decay_time(0))  # final population fitted, not the last sample
+    assert all(f.resolved for f in fits), [f.reason for f in fits]
+    for a in fits:
+        assert a.tau == pytest.approx(golden_rule_time(0.0) / 2, rel=0.30)
+        for b in fits:
+            assert abs(a.tau - b.tau) <= 3 * np.hypot(a.tau_error, b.tau_error), (a, b)
+    short = run_surface_hopping(ham, 0, 100, method="fssh", nreal=4, starts=starts, seed=5)
+    assert not short.decay_time(0).resolved
+    assert not short.decay_time(0, final=0.5).resolved
+
+
+def test_blocks_average_to_the_populations():
+    ham = two_level(0.02, 2000, seed=2)
+    r = run_surface_hopping(ham, 1, 200, method="dish", nreal=5, starts=np.arange(0, 2000, 100),
+                            nblocks=4)
+    assert r.blocks.shape == (4, 201, 2)
+    assert np.allclose(r.blocks.mean(axis=0), r.populations)
+    one = run_surface_hopping(ham, 1, 200, method="fssh", nreal=6)  # one origin: realisations
+    assert one.blocks.shape == (6, 201, 2)
+    assert np.allclose(one.blocks.mean(axis=0), one.populations)
+
+
+@pytest.mark.parametrize("field, kwargs", [
+    ("nsteps", {"nsteps": 10.5}), ("nreal", {"nreal": 2.0}), ("nblocks", {"nblocks": 0}),
+    ("temperature", {"temperature": -300.0}), ("temperature", {"temperature": float("nan")}),
+    ("decoherence", {"decoherence": np.full((2, 2), -1.0)}),
+    ("decoherence", {"decoherence": np.full((2, 2), np.nan)}),
+])
+def test_bad_run_arguments_name_the_field(field, kwargs):
+    ham = VibronicHamiltonian.from_nac(np.zeros((4, 2)), np.zeros((4, 2, 2)), 1.0)
+    args = {"initial_state": 0, "nsteps": 10} | kwargs
+    with pytest.raises(NADInputError, match=f"^{field}: "):
+        run_surface_hopping(ham, **args)
