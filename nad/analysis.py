@@ -196,16 +196,8 @@ def decay_time(times: np.ndarray, blocks: np.ndarray, final: float | None = None
             return unresolved(f"no decay within {span:.4g} fs in some blocks", tau, err,
                               fitted, fin)
         err = float(np.std(taus, ddof=1) / np.sqrt(len(taus)))
-    if not (np.isfinite(tau) and np.isfinite(err)) or err > RESOLVED_RELATIVE_ERROR * tau:
-        return unresolved(f"the decay is not sampled within {span:.4g} fs (fit "
-                          f"{tau:.3g} ± {err:.2g} fs)", tau, err, fitted, fin)
-    if tau > RESOLVED_SPANS * span:
-        return unresolved(f"longer than {RESOLVED_SPANS:g} x the simulated {span:.4g} fs",
-                          tau, err, fitted, fin)
-    if final is None and tau > span:
-        return unresolved(f"longer than the simulated {span:.4g} fs, with the final "
-                          "population unknown", tau, err, fitted, fin)
-    return TimeConstantFit(tau, err, model, fitted, True, fin, "")
+    resolved, _, reason = _resolution(tau, err, span, final)
+    return TimeConstantFit(tau, err, model, fitted, resolved, fin, reason)
 
 
 def _fit_decay(t: np.ndarray, p: np.ndarray, model: str, final: float | None
@@ -243,7 +235,10 @@ def fit_time_constant(times: np.ndarray, population: np.ndarray, model: str = "e
     """Fit P(t) = final + (P0 - final)·f(t/τ) to a population curve.
 
     model: ``"exponential"`` f = exp(-t/τ), ``"gaussian"`` f = exp(-(t/τ)²/2), or ``"mixed"``
-    (weight a: a·exp(-t/τ) + (1-a)·exp(-(t/τ)²/2) with one τ).  times in fs; τ in fs.
+    (weight a: a·exp(-t/τ) + (1-a)·exp(-(t/τ)²/2) with one τ).  times in fs; τ in fs; its
+    error is the least-squares one (it ignores the correlation of the points in time: use
+    :func:`decay_time` with blocks of time origins for an honest error).  ``resolved`` by the
+    criteria of :func:`decay_time`.
     """
     t = np.asarray(times, float)
     p = np.asarray(population, float)
@@ -270,4 +265,21 @@ def fit_time_constant(times: np.ndarray, population: np.ndarray, model: str = "e
         fitted = mixed(t, *popt)
     else:
         raise ValueError(f"model: unknown fit model {model!r} (exponential, gaussian, mixed)")
-    return TimeConstantFit(float(popt[0]), float(np.sqrt(pcov[0, 0])), model, fitted)
+    tau, err = float(popt[0]), float(np.sqrt(pcov[0, 0]))
+    return TimeConstantFit(tau, err, model, fitted, *_resolution(tau, err, float(t[-1] - t[0]),
+                                                                 final=float(final)))
+
+
+def _resolution(tau: float, err: float, span: float, final: float | None
+                ) -> tuple[bool, float, str]:
+    """(resolved, final, reason) by the criteria of :func:`decay_time`."""
+    fin = float("nan") if final is None else final
+    if not (np.isfinite(tau) and np.isfinite(err)) or err > RESOLVED_RELATIVE_ERROR * tau:
+        return False, fin, (f"the decay is not sampled within {span:.4g} fs (fit {tau:.3g} ± "
+                            f"{err:.2g} fs)")
+    if tau > RESOLVED_SPANS * span:
+        return False, fin, f"longer than {RESOLVED_SPANS:g} x the simulated {span:.4g} fs"
+    if final is None and tau > span:
+        return False, fin, (f"longer than the simulated {span:.4g} fs, with the final "
+                            "population unknown")
+    return True, fin, ""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import KB, RESOLVED_SPANS, TimeConstantFit, fit_time_constant
+from .analysis import KB, RESOLVED_SPANS, TimeConstantFit, decoherence_times, fit_time_constant
 from .dataset import DefectCell, TrapData, simulate_cell, trap_data, trap_states
 from .descriptors import make_descriptor
 from .hopping import HoppingResult, VibronicHamiltonian, run_surface_hopping
@@ -70,23 +70,27 @@ def trapping(ham: VibronicHamiltonian | list[VibronicHamiltonian], nsteps: int, 
 
     ham: one vibronic Hamiltonian or several (independent trajectories of equivalent cells,
     whose populations are averaged); nsteps NA-MD steps of ham.dt fs; ``origins`` time origins
-    spread over each trajectory, nreal realisations each; detailed balance at ``temperature`` K.
+    spread over each trajectory, nreal realisations each; detailed balance at ``temperature`` K;
+    DISH decoherence times pooled over all the trajectories (:func:`decoherence_times`).
     Returns (populations, fit of the CBM population to P_eq + (1 - P_eq)·exp(-t/τ), P_eq its
     Boltzmann share at the mean energies).
     """
     hams = ham if isinstance(ham, list) else [ham]
+    # one set of decoherence times for all trajectories, pooled over their time origins
+    tau = decoherence_times([h.energies for h in hams], hams[0].dt) if method == "dish" else None
     runs, finals = [], []
     for h in hams:
         starts = np.linspace(0, h.nsteps - 1, min(origins, h.nsteps)).astype(np.int64)
         runs.append(run_surface_hopping(h, h.nstates - 1, nsteps, method=method, nreal=nreal,
-                                        starts=starts, temperature=temperature, seed=seed))
+                                        starts=starts, temperature=temperature, seed=seed,
+                                        decoherence=tau))
         mean = h.energies.mean(axis=0)
         finals.append(1.0 / np.exp(-(mean - mean[-1]) / (KB * temperature)).sum())
     result = runs[0]
     if len(runs) > 1:
         result = HoppingResult(result.times, np.mean([r.populations for r in runs], axis=0),
                                np.mean([r.coherent for r in runs], axis=0), result.method,
-                               result.labels)
+                               result.labels, np.concatenate([r.blocks for r in runs]))
     return result, fit_time_constant(result.times, result.populations[:, -1],
                                      final=float(np.mean(finals)))
 
