@@ -168,6 +168,7 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
     figures["populations.png"] = partial(plots.plot_populations, curves)
     figures["trapping_vs_concentration.png"] = partial(
         plots.plot_trapping_vs_concentration, conc, tau,
+        resolved=np.array([c["tau_ml_resolved"] for c in results["cases"]]),
         reference=tuple(np.array(v) for v in zip(*tb_ref)) if tb_ref else None)
     write_files_atomically(output, [
         ("results.json", lambda path: path.write_text(json.dumps(results, indent=2))),

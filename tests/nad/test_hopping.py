@@ -152,15 +152,16 @@ def test_kernel_dish_is_the_published_algorithm(delta0):
     implementation agree, and both are far slower than exact at Δ0 = 0: DISH itself deviates."""
     ham = two_level(delta0, 300_000, seed=31)
     tau = decoherence_times(ham.energies, DT)
-    starts = np.arange(0, ham.nsteps, ham.nsteps // 300)
+    starts = np.arange(0, ham.nsteps, 250)  # many origins: runs from one origin correlate
     nsteps = 16_000
-    kernel = run_surface_hopping(ham, 0, nsteps, method="dish", nreal=4, starts=starts,
+    kernel = run_surface_hopping(ham, 0, nsteps, method="dish", nreal=2, starts=starts,
                                  decoherence=tau, decoherence_scale=1.0, seed=9)
     times = kernel.times
     got = _transition_time(times, kernel.populations[:, 1])
     gap = ham.energies[:, 1] - ham.energies[:, 0]
-    want = _transition_time(times, reference_dish(gap, tau[0, 1], starts, 4, nsteps, seed=9))
-    assert got == pytest.approx(want, rel=0.12)
+    want = _transition_time(times, reference_dish(gap, tau[0, 1], starts, 2, nsteps, seed=9))
+    # seed-to-seed scatter of either estimate is about 7 %
+    assert got == pytest.approx(want, rel=0.15)
     if delta0 == 0.0:
         assert got > 2.0 * exact_transition_time(delta0)
 
