@@ -12,7 +12,8 @@ model instead of DFT):
    and of the trap–CBM coupling, trained on the small cells;
 4. MD of a 48x48 cell with 1, 2 and 4 vacancies, ML vibronic Hamiltonians (and, for one vacancy,
    the direct-TB reference on the same trajectory);
-5. DISH in the classical path approximation with detailed balance: the electron starts in the
+5. DISH in the classical path approximation with detailed balance (decoherence intervals of 8
+   pure-dephasing times, validated in tests/nad/test_hopping.py): the electron starts in the
    CBM; exponential fits give the trapping time vs vacancy concentration.
 
 Outputs in OUT: results.json, populations.png, trapping_vs_concentration.png,
