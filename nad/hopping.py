@@ -280,8 +280,10 @@ def run_surface_hopping(ham: VibronicHamiltonian, initial_state: int, nsteps: in
         if tau.shape != rates.shape:
             raise NADInputError(f"decoherence: shape {tau.shape} does not match "
                                 f"{ham.nstates} states")
-        if np.isnan(tau).any() or (tau <= 0).any():
-            raise NADInputError("decoherence: times must be positive fs (inf: no decoherence)")
+        off = ~np.eye(ham.nstates, dtype=bool)
+        if np.isnan(tau[off]).any() or (tau[off] <= 0).any():
+            raise NADInputError("decoherence: off-diagonal times must be positive fs "
+                                "(inf: no decoherence)")
         tau = tau * float(decoherence_scale)
         with np.errstate(divide="ignore"):
             rates = np.where(np.isfinite(tau) & (tau > 0), 1.0 / tau, 0.0)
