@@ -9,7 +9,7 @@ populations, fitted by :mod:`nad.analysis`.  Tully's models (:mod:`nad.tully`) v
 engine; :mod:`nad.pipeline` chains everything.  Units: time fs, energy eV, length Å (Tully's
 models: atomic units).  Neither torch nor phonopy is imported.
 """
-from .analysis import decoherence_times, dephasing_function, fit_time_constant
+from .analysis import decay_time, decoherence_times, dephasing_function, fit_time_constant
 from .descriptors import descriptors
 from .hopping import NADInputError, VibronicHamiltonian, carrier_hamiltonian, run_surface_hopping
 from .ml import HamiltonianModel
@@ -17,6 +17,6 @@ from .tight_binding import TBParameters, TightBinding
 from .tully import run_tully
 
 __all__ = ["HamiltonianModel", "NADInputError", "TBParameters", "TightBinding",
-           "VibronicHamiltonian", "carrier_hamiltonian", "decoherence_times",
+           "VibronicHamiltonian", "carrier_hamiltonian", "decay_time", "decoherence_times",
            "dephasing_function", "descriptors", "fit_time_constant", "run_surface_hopping",
            "run_tully"]

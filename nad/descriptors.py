@@ -91,7 +91,8 @@ def local_descriptors(descriptor, symbols: np.ndarray, positions: np.ndarray, ce
 
 def descriptor_series(descriptor, symbols: np.ndarray, positions: np.ndarray, cell: np.ndarray,
                       pbc: np.ndarray, env: DefectEnvironment) -> np.ndarray:
-    """Descriptors (nframes, n_local, dim) of the local atoms along a trajectory (nframes, natoms, 3)."""
+    """Descriptors (nframes, n_local, dim) of the local atoms along a trajectory
+    (nframes, natoms, 3)."""
     return np.stack([local_descriptors(descriptor, symbols, p, cell, pbc, env)
                      for p in positions])
 

@@ -45,7 +45,7 @@ def _accept_hop(e_old: float, e_new: float, kt: float) -> bool:
 def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings: np.ndarray,
                         hbar: float, dt: float, starts: np.ndarray, nreal: int, nsteps: int,
                         initial_state: int, method: int, kt: float, decoherence_rates: np.ndarray,
-                        seed: int):
+                        seed: int, block_of: np.ndarray):
     """Surface hopping in the classical path approximation over many realisations.
 
     propagators: (ntraj, n, n) complex step propagators; energies: (ntraj, n) eV entering the
@@ -53,14 +53,21 @@ def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings
     Hermitian couplings (eV) over each step, -iħd_ij for NACs d_ij; hbar: ħ in eV·fs; dt: fs;
     starts: trajectory indices used as time origins; nreal realisations per origin; nsteps NA-MD
     steps (the trajectory is reused cyclically); kt: k_B·T in eV (<= 0: no Boltzmann factor);
-    decoherence_rates: (n, n) 1/τ_ij in 1/fs (DISH only).
+    decoherence_rates: (n, n) 1/τ_ij in 1/fs (DISH only); block_of: (len(starts), nreal) block
+    index of each realisation (independent groups for error estimates).
 
-    Returns (sh_pop, se_pop): (nsteps + 1, n) averaged active-state occupations and |c_i|².
+    Returns (sh_pop, se_pop): (nblocks, nsteps + 1, n) active-state occupations averaged within
+    each block, and (nsteps + 1, n) |c_i|² averaged over all realisations.
     """
     np.random.seed(seed)
     ntraj = propagators.shape[0]
     n = propagators.shape[1]
-    sh_pop = np.zeros((nsteps + 1, n))
+    nblocks = block_of.max() + 1
+    in_block = np.zeros(nblocks)
+    for s in range(starts.shape[0]):
+        for r in range(nreal):
+            in_block[block_of[s, r]] += 1.0
+    sh_pop = np.zeros((nblocks, nsteps + 1, n))
     se_pop = np.zeros((nsteps + 1, n))
     c = np.zeros(n, dtype=np.complex128)
     c_new = np.zeros(n, dtype=np.complex128)
@@ -68,13 +75,15 @@ def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings
     weights = np.zeros(n)
     norm = 1.0 / (starts.shape[0] * nreal)
     for s in range(starts.shape[0]):
-        for _ in range(nreal):
+        for r in range(nreal):
+            b = block_of[s, r]
+            bnorm = 1.0 / in_block[b]
             c[:] = 0.0
             c[initial_state] = 1.0
             active = initial_state
             clock[:] = 0.0
             k = starts[s] % ntraj
-            sh_pop[0, active] += norm
+            sh_pop[b, 0, active] += bnorm
             for i in range(n):
                 se_pop[0, i] += norm * (c[i].real ** 2 + c[i].imag ** 2)
             for step in range(nsteps):
@@ -143,7 +152,7 @@ def cpa_surface_hopping(propagators: np.ndarray, energies: np.ndarray, couplings
                 k += 1
                 if k == ntraj:
                     k = 0
-                sh_pop[step + 1, active] += norm
+                sh_pop[b, step + 1, active] += bnorm
                 for i in range(n):
                     se_pop[step + 1, i] += norm * (c[i].real ** 2 + c[i].imag ** 2)
     return sh_pop, se_pop
@@ -200,13 +209,26 @@ def _tully_adiabatic(model: int, x: float, p: np.ndarray):
     return mean - root, mean + root, dmean - droot, dmean + droot, dtheta
 
 
+#: Tully-model decoherence codes: plain FSSH, energy-based decoherence (Granucci–Persico),
+#: augmented FSSH (Subotnik–Shenvi 2011 collapse rate with the Landry–Subotnik 2012 reset).
+TULLY_PLAIN = 0
+TULLY_EDC = 1
+TULLY_AFSSH = 2
+
+
 @njit(cache=True)
 def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt: float,
-               xmax: float, decoherence_c: float, max_steps: int) -> int:
+               xmax: float, method: int, decoherence_c: float, max_steps: int) -> int:
     """One FSSH trajectory on the lower adiabatic state with momentum k0 (a.u.) from x0.
 
-    decoherence_c < 0: plain FSSH; otherwise energy-based decoherence (Granucci–Persico) with
-    τ = (ħ/ΔE)(1 + C/E_kin), C = decoherence_c hartree.
+    method TULLY_PLAIN: plain FSSH; TULLY_EDC: energy-based decoherence (Granucci–Persico),
+    τ = (ħ/ΔE)(1 + C/E_kin), C = decoherence_c hartree; TULLY_AFSSH: augmented FSSH.  A-FSSH
+    carries the position and momentum moments δR, δP (bohr, a.u.) of the inactive state's
+    wave packet relative to the active trajectory, dδR/dt = δP/M, dδP/dt = F_n - F_λ, and
+    collapses the inactive amplitude with probability dt/τ per step,
+    1/τ = (F_n - F_λ)δR/(2ħ) - 2|F_λn δR|/ħ (F_λn = -(E_n - E_λ) d_λn the off-diagonal force);
+    the moments are reset with probability -dt(F_n - F_λ)δR/(2ħ), after a collapse and after
+    every hop.
     Returns 0 (R0), 1 (T0), 2 (R1), 3 (T1) or -1 (unfinished).
     """
     x = x0
@@ -214,6 +236,8 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
     active = 0
     c0 = 1.0 + 0.0j
     c1 = 0.0 + 0.0j
+    dr = 0.0
+    dp = 0.0
     e0, e1, g0, g1, d01 = _tully_adiabatic(model, x, p)
     force = -(g0 if active == 0 else g1)
     for _ in range(max_steps):
@@ -260,7 +284,9 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
                 v = np.sign(v) * np.sqrt(v * v - 2.0 * de / mass)
                 active = target
                 force = -(g0 if active == 0 else g1)
-        if decoherence_c >= 0.0:
+                dr = 0.0
+                dp = 0.0
+        if method == TULLY_EDC:
             ekin = 0.5 * mass * v * v
             tau = (1.0 + decoherence_c / max(ekin, 1e-300)) / max(e1 - e0, 1e-300)
             damp = np.exp(-dt / tau)
@@ -272,6 +298,25 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
                 c0 *= damp
                 rest = abs(c0) ** 2
                 c1 *= np.sqrt(max(1.0 - rest, 0.0)) / max(abs(c1), 1e-300)
+        elif method == TULLY_AFSSH:
+            dforce = (g0 - g1) if active == 0 else (g1 - g0)  # F_n - F_λ
+            dr += dt * (dp + 0.5 * dt * dforce) / mass
+            dp += dt * dforce
+            off = abs((e1 - e0) * d01 * dr)  # |F_λn δR|, the same for either active state
+            rate = 0.5 * dforce * dr - 2.0 * off
+            xi = np.random.random()
+            if xi < dt * rate:  # collapse onto the active state
+                if active == 0:
+                    c0 = c0 / max(abs(c0), 1e-300) if abs(c0) > 0.0 else 1.0 + 0.0j
+                    c1 = 0.0 + 0.0j
+                else:
+                    c1 = c1 / max(abs(c1), 1e-300) if abs(c1) > 0.0 else 1.0 + 0.0j
+                    c0 = 0.0 + 0.0j
+                dr = 0.0
+                dp = 0.0
+            elif xi < -0.5 * dt * dforce * dr:
+                dr = 0.0
+                dp = 0.0
         if x > xmax:
             return 1 + 2 * active
         if x < -xmax and v < 0.0:
@@ -281,12 +326,12 @@ def _tully_one(model: int, p: np.ndarray, mass: float, k0: float, x0: float, dt:
 
 @njit(cache=True)
 def tully_fssh(model: int, params: np.ndarray, mass: float, k0: float, x0: float, dt: float,
-               xmax: float, ntraj: int, decoherence_c: float, seed: int,
+               xmax: float, ntraj: int, method: int, decoherence_c: float, seed: int,
                max_steps: int) -> np.ndarray:
     """Counts of outcomes [R0, T0, R1, T1, unfinished] over ``ntraj`` FSSH trajectories."""
     np.random.seed(seed)
     counts = np.zeros(5, dtype=np.int64)
     for _ in range(ntraj):
-        r = _tully_one(model, params, mass, k0, x0, dt, xmax, decoherence_c, max_steps)
+        r = _tully_one(model, params, mass, k0, x0, dt, xmax, method, decoherence_c, max_steps)
         counts[r if r >= 0 else 4] += 1
     return counts

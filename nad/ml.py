@@ -249,4 +249,5 @@ def rmse(prediction: np.ndarray, reference: np.ndarray) -> float:
 def r_squared(prediction: np.ndarray, reference: np.ndarray) -> float:
     """Coefficient of determination R² of a prediction against reference values."""
     ref = np.asarray(reference, float)
-    return float(1.0 - np.sum((np.asarray(prediction) - ref) ** 2) / np.sum((ref - ref.mean()) ** 2))
+    residual = np.sum((np.asarray(prediction) - ref) ** 2)
+    return float(1.0 - residual / np.sum((ref - ref.mean()) ** 2))

@@ -32,13 +32,20 @@ def plot_populations(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray 
 
 
 def plot_trapping_vs_concentration(concentration: np.ndarray, tau: np.ndarray, path: str | Path,
-                                   reference: tuple[np.ndarray, np.ndarray] | None = None
-                                   ) -> Path:
-    """Trapping time (ps) vs vacancy concentration (log–log) with a 1/c guide → PNG."""
+                                   reference: tuple[np.ndarray, np.ndarray] | None = None,
+                                   resolved: np.ndarray | None = None) -> Path:
+    """Trapping time (ps) vs vacancy concentration (log–log) with a 1/c guide → PNG.
+
+    ``resolved`` (bool per point, default all): points the run did not resolve are drawn as
+    open triangles labelled as such, not as measurements."""
     plt = _pyplot()
     c, t = np.asarray(concentration, float), np.asarray(tau, float) / 1000.0
+    ok = np.ones(c.size, bool) if resolved is None else np.asarray(resolved, bool)
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    ax.loglog(c * 100, t, "o-", label="ML NA-MD (DISH)")
+    ax.loglog(c[ok] * 100, t[ok], "o-", label="ML NA-MD (DISH)")
+    if not ok.all():
+        ax.loglog(c[~ok] * 100, t[~ok], "^", mfc="none", color="gray",
+                  label="not resolved (fit beyond the run)")
     if reference is not None:
         ax.loglog(np.asarray(reference[0]) * 100, np.asarray(reference[1]) / 1000.0, "s",
                   label="direct TB")

@@ -64,7 +64,8 @@ def align(previous: np.ndarray, current: np.ndarray, track: bool = True
 
 
 def overlap_nac(previous: np.ndarray, current: np.ndarray, dt: float) -> np.ndarray:
-    """NAC matrix d_ij (1/fs) at the midpoint of two phase-aligned sets of states ``dt`` fs apart."""
+    """NAC matrix d_ij (1/fs) at the midpoint of two phase-aligned sets of states ``dt`` fs
+    apart."""
     s = previous.T @ current
     return (s - s.T) / (2.0 * dt)
 

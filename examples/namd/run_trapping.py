@@ -12,8 +12,9 @@ model instead of DFT):
    and of the trap–CBM coupling, trained on the small cells;
 4. MD of a 48x48 cell with 1, 2 and 4 vacancies, ML vibronic Hamiltonians (and, for one vacancy,
    the direct-TB reference on the same trajectory);
-5. DISH in the classical path approximation with detailed balance: the electron starts in the
-   CBM; exponential fits give the trapping time vs vacancy concentration.
+5. DISH in the classical path approximation with detailed balance (the published convention:
+   intervals of one pure-dephasing time; see examples/namd/README.md for its known deviation):
+   the electron starts in the CBM; exponential fits give the trapping time vs concentration.
 
 Outputs in OUT: results.json, populations.png, trapping_vs_concentration.png,
 parity_depth.png, parity_coupling.png.  The same chain runs as ``mts namd trapping``.

@@ -1,4 +1,5 @@
-"""Overlap NACs of the tight-binding model against ⟨i|∂H/∂R·v|j⟩/(E_j - E_i) by finite differences."""
+"""Overlap NACs of the tight-binding model against ⟨i|∂H/∂R·v|j⟩/(E_j - E_i) by finite
+differences."""
 from __future__ import annotations
 
 import numpy as np
