@@ -278,3 +278,48 @@ def test_bulk_modulus_section_errors(tiny_dataset, tmp_path):
     with pytest.raises(ValueError, match="structure: cannot read .*nope.vasp"):
         train(config)
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_config_file_errors_name_the_file_and_key(tiny_dataset, tmp_path):
+    """Bad settings of a TOML config are input errors naming the file and the dotted key."""
+    from mtscore import InputError
+
+    base = f'[model]\nspecies = ["Si"]\n[[datasets]]\npath = "{tiny_dataset}"\n'
+    cases = {"training.learning_rate": "[training]\nlearning_rate = -1.0\n",
+             "training.schedule": "[training]\nschedule = 'linear'\n",
+             "training.epochs": "[training]\nepochs = 2.5\n",
+             "model.dtype": "",
+             "trainnig": "[trainnig]\nepochs = 1\n"}
+    for key, text in cases.items():
+        path = tmp_path / f"{key}.toml"
+        body = base.replace("[model]\n", '[model]\ndtype = "float16"\n') if key == "model.dtype" \
+            else base
+        path.write_text(body + text)
+        with pytest.raises(InputError) as caught:
+            train(path)
+        assert (caught.value.file, caught.value.key) == (str(path), key), str(caught.value)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[training\n")
+    with pytest.raises(InputError, match="invalid TOML") as caught:
+        train(broken)
+    assert caught.value.file == str(broken)
+
+
+def test_unknown_species_names_the_dataset_file(tiny_dataset, tmp_path):
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1)
+    config["model"]["species"] = ["C"]
+    with pytest.raises(DatasetError) as caught:
+        train(config)
+    assert caught.value.file == str(tiny_dataset)
+    assert "structure 0 has species Si" in str(caught.value) and "species = C" in str(caught.value)
+
+
+def test_checkpoint_holding_code_is_refused(tiny_dataset, tmp_path):
+    """A checkpoint that pickles a callable is refused (never executed) when resuming."""
+    import os
+
+    from potentials.model_files import ModelFileError
+
+    torch.save({"payload": os.system}, tmp_path / "m.ckpt")
+    with pytest.raises(ModelFileError, match="holds code"):
+        train(tiny_config(tiny_dataset, tmp_path / "m", epochs=1))
