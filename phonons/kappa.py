@@ -24,6 +24,7 @@ from .phono3py_run import (  # noqa: F401  (METHODS, warn_imaginary: kept import
 if TYPE_CHECKING:
     from .modes import ModeSet
 
+
 @dataclass
 class KappaResult:
     """Bulk thermal conductivity at several temperatures.

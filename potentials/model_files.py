@@ -69,7 +69,8 @@ def resolve_model_path(path_or_name: str | Path) -> Path:
 
 
 def load_model(path_or_name: str | Path = "si") -> EquivariantPotential:
-    """Load a model (float64, CPU, eval mode) from a .pt/.json pair or a shipped name such as ``"si"``."""
+    """Load a model (float64, CPU, eval mode) from a .pt/.json pair or a shipped name such as
+    ``"si"``; :class:`ModelFileError` for a weights file that holds code."""
     path = resolve_model_path(path_or_name)
     document = json.loads(path.with_suffix(".json").read_text())
     model = EquivariantPotential(ModelConfig.from_dict(document["model"])).to(torch.float64)

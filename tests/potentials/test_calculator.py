@@ -37,7 +37,8 @@ def test_ase_calculator_matches_batch(random_model, mixed_crystal):
 
 def test_unknown_species_error(random_model):
     atoms = Atoms("SiGe", positions=[[0, 0, 0], [2.3, 0, 0]])
-    with pytest.raises(StructureError, match=r"species Ge not known to this model \(it knows Si, C\)"):
+    with pytest.raises(StructureError,
+                       match=r"species Ge not known to this model \(it knows Si, C\)"):
         MLCalculator(random_model, device="cpu").evaluate_batch([atoms])
 
 

@@ -25,7 +25,8 @@ def tersoff():
 
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory):
-    """Ten rattled 8-atom Si cells labelled by Tersoff (energy, forces, stress) in an extxyz file."""
+    """Ten rattled 8-atom Si cells labelled by Tersoff (energy, forces, stress) in an extxyz
+    file."""
     path = tmp_path_factory.mktemp("data") / "tiny.extxyz"
     teacher = tersoff()
     frames = []
@@ -45,7 +46,8 @@ def tiny_config(dataset, output, epochs, **training):
     return {
         "model": {"species": ["Si"], "cutoff": 3.5, "channels": 4, "num_layers": 1,
                   "radial_hidden": 8, "update_hidden": 8, "dtype": "float64"},
-        "datasets": [{"name": "tiny", "path": str(dataset), "labels": ["energy", "forces", "stress"],
+        "datasets": [{"name": "tiny", "path": str(dataset),
+                      "labels": ["energy", "forces", "stress"],
                       "validation_fraction": 0.2}],
         "training": {"epochs": epochs, "batch_atoms": 16, "learning_rate": 2e-2, "ema_decay": 0.5,
                      "stress_weight": 10.0, "output": str(output), "progress": False, **training},
@@ -143,7 +145,8 @@ progress = false
     assert (tmp_path / "out" / "model.pt").is_file() and (tmp_path / "out" / "model.json").is_file()
     assert main(["train", str(tmp_path / "nothing.toml")]) == 2
     assert "mts: error:" in capsys.readouterr().err
-    (tmp_path / "bad.toml").write_text("[[datasets]]\npath = 'missing.extxyz'\n[model]\nspecies=['Si']\n")
+    (tmp_path / "bad.toml").write_text(
+        "[[datasets]]\npath = 'missing.extxyz'\n[model]\nspecies=['Si']\n")
     assert main(["train", str(tmp_path / "bad.toml")]) == 2
     assert "missing.extxyz: no such dataset file" in capsys.readouterr().err
     bad = tmp_path / "bad_option.toml"
@@ -184,7 +187,8 @@ def test_long_range_fit_is_the_least_squares_minimum(tiny_dataset):
         out = m(batch.graph, forces=True, stress=True)
         n = len(samples)
         parts = [((out["energy"] - batch.energy) / batch.num_atoms, weights["energy_weight"] / n),
-                 ((out["forces"] - batch.forces).reshape(-1), weights["forces_weight"] / (3 * len(batch.forces))),
+                 ((out["forces"] - batch.forces).reshape(-1),
+                  weights["forces_weight"] / (3 * len(batch.forces))),
                  ((out["stress"] - batch.stress).reshape(-1), weights["stress_weight"] / (9 * n))]
         return [(r.detach().numpy(), np.sqrt(w)) for r, w in parts]
 
@@ -218,7 +222,8 @@ def test_training_fits_the_long_range_term(tiny_dataset, tmp_path):
     carries them, and the same epochs end far below the model without it."""
     results = {}
     for long_range in (0.0, 5.0):
-        config = tiny_config(tiny_dataset, tmp_path / f"m{int(long_range)}", epochs=3, long_range_every=1)
+        config = tiny_config(tiny_dataset, tmp_path / f"m{int(long_range)}", epochs=3,
+                             long_range_every=1)
         config["model"].update(long_range_cutoff=long_range, long_range_basis=4)
         train(config)
         log = [json.loads(line) for line in
