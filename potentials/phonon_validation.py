@@ -17,13 +17,15 @@ import copy
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 
+from mtscore import Section
 from phonons import ForceConstants, bulk_kappa
 from phonons.force_constants import ase_atoms, force_constants_from_forces
-from potentials.datasets import read_dataset
+from potentials.datasets import DatasetError, read_dataset
 
 PHONON_DEFAULTS = {"every": 10, "mesh": [11, 11, 11], "temperature": 300.0,
                    "kappa_reference": None, "shell_radius": 4.6}
@@ -51,25 +53,45 @@ def kappa_rta(fc: ForceConstants, mesh: Sequence[int], temperature: float) -> fl
     return float(bulk_kappa(fc, mesh, [temperature]).kappa_average[0])
 
 
+def read_section(section: dict, source: str | Path | None = None) -> dict[str, Any]:
+    """The options of a ``[phonons]`` section (defaults: :data:`PHONON_DEFAULTS`);
+    :class:`~potentials.training_config.TrainingConfigError` naming ``source`` and the key for a
+    bad or unknown key."""
+    from potentials.training_config import TrainingConfigError
+
+    table = Section(section, "phonons", source, TrainingConfigError)
+    options = {"phono3py_yaml": table.get("phono3py_yaml", str, required=True),
+               "reference": table.get("reference", str, required=True),
+               "every": table.get("every", int, PHONON_DEFAULTS["every"], minimum=1),
+               "mesh": list(table.get("mesh", int, PHONON_DEFAULTS["mesh"], length=3,
+                                      minimum=1)),
+               "temperature": table.get("temperature", (int, float),
+                                        PHONON_DEFAULTS["temperature"], positive=True),
+               "kappa_reference": table.get("kappa_reference", (int, float), None,
+                                            positive=True),
+               "shell_radius": table.get("shell_radius", (int, float),
+                                         PHONON_DEFAULTS["shell_radius"], positive=True)}
+    table.check_unknown()
+    return options
+
+
 class PhononValidation:
     """The ``[phonons]`` section of a training config: ``phono3py_yaml``, ``reference``
     (extxyz of the displaced supercells with reference forces), ``every`` (epochs), ``mesh``,
     ``temperature`` (K), ``kappa_reference`` (W/mK), ``shell_radius`` (Å)."""
 
-    def __init__(self, section: dict, root: Path):
+    def __init__(self, section: dict, root: Path, source: str | Path | None = None):
         import phono3py
 
-        unknown = set(section) - set(PHONON_DEFAULTS) - {"phono3py_yaml", "reference"}
-        if unknown:
-            raise ValueError(f"unknown [phonons] options: {', '.join(sorted(unknown))}")
-        self.options = {**PHONON_DEFAULTS, **section}
-        self.phono3py = phono3py.load(str(root / section["phono3py_yaml"]), produce_fc=False,
+        self.options = read_section(section, source)
+        self.phono3py = phono3py.load(str(root / self.options["phono3py_yaml"]), produce_fc=False,
                                       log_level=0)
         self.supercells = [ase_atoms(s) for s in self.phono3py.supercells_with_displacements]
-        reference = read_dataset(root / section["reference"], labels=("forces",))
+        reference = read_dataset(root / self.options["reference"], labels=("forces",))
         if len(reference) != len(self.supercells):
-            raise ValueError(f"{section['reference']}: {len(reference)} structures, but the "
-                             f"phono3py set has {len(self.supercells)} displacements")
+            raise DatasetError(f"{len(reference)} structures, but the phono3py set "
+                               f"{self.options['phono3py_yaml']} has {len(self.supercells)} "
+                               "displacements", root / self.options["reference"])
         self.reference = force_constants_from_forces(self.phono3py,
                                                      np.array([s.forces for s in reference]))
         self.fc2_ref, self.fc3_ref = self.reference.fc2, self.reference.fc3

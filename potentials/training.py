@@ -140,7 +140,7 @@ def build_run(config: TrainingConfig) -> TrainingRun:
     phonons = None
     if config.phonons:
         from potentials.phonon_validation import PhononValidation
-        phonons = PhononValidation(config.phonons, config.root)
+        phonons = PhononValidation(config.phonons, config.root, config.source)
     bulk = None if bulk_section is None else BulkModulusConstraint(
         *bulk_section, data.model_config.species, data.model_config.graph_cutoff)
     state = {"epoch": 0, "best": float("inf"), "best_epoch": -1, "lr": options.learning_rate,

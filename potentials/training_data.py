@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from mtscore import Section
 from potentials.datasets import DatasetError, Sample, read_dataset, split_indices
 from potentials.fc_loss import ForceConstantTerm, balance_shells, displacement_terms
 from potentials.model import ModelConfig
@@ -155,38 +156,78 @@ class DatasetSplit:
     references: list[int] | None = None
 
 
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One ``[[datasets]]`` entry: ``path`` (relative to the config's folder), ``name``,
+    ``format`` (auto, extxyz, phonopy), ``labels`` fitted, ``prefix`` of the extxyz label keys,
+    ``validation_fraction`` held out, ``split_seed`` (None: the ``[training]`` seed),
+    ``weight`` multiplying its samples' loss terms and ``phono3py_yaml`` (the displacement
+    set it is, for the fc2/fc3 loss terms; relative to the config's folder)."""
+
+    path: str
+    name: str
+    file_format: str = "auto"
+    labels: tuple[str, ...] = ("energy", "forces")
+    prefix: str = "REF_"
+    validation_fraction: float = 0.1
+    split_seed: int | None = None
+    weight: float = 1.0
+    phono3py_yaml: str | None = None
+
+    @classmethod
+    def read(cls, data: dict, number: int, source: str | Path | None = None) -> DatasetEntry:
+        """Entry ``number`` (from 0) of ``[[datasets]]``; :class:`DatasetError` naming
+        ``source`` and the key for a bad or unknown key."""
+        section = Section(data, f"datasets[{number}]", source, DatasetError)
+        labels = data.get("labels", cls.labels)
+        section.used.add("labels")
+        if (not isinstance(labels, (list, tuple))
+                or not all(isinstance(label, str) for label in labels)):
+            raise section.fail("labels", f"expected a list of label names, got {labels!r}")
+        entry = cls(
+            path=section.get("path", str, required=True),
+            name=section.get("name", str, f"dataset{number}"),
+            file_format=section.get("format", str, "auto",
+                                    choices=("auto", "extxyz", "phonopy")),
+            labels=tuple(labels), prefix=section.get("prefix", str, "REF_"),
+            validation_fraction=section.get("validation_fraction", (int, float), 0.1,
+                                            minimum=0.0),
+            split_seed=section.get("split_seed", int, None, minimum=0),
+            weight=float(section.get("weight", (int, float), 1.0, minimum=0.0)),
+            phono3py_yaml=section.get("phono3py_yaml", str))
+        section.check_unknown()
+        return entry
+
+
 def prepare_datasets(config: dict, root: Path, seed: int, fc_orders: tuple[int, ...] = (),
-                     shell_balance: float = 0.0, species: Sequence[str] | None = None
-                     ) -> dict[str, DatasetSplit]:
+                     shell_balance: float = 0.0, species: Sequence[str] | None = None,
+                     source: str | Path | None = None) -> dict[str, DatasetSplit]:
     """Read every ``[[datasets]]`` entry of ``config`` and split it (name ->
     :class:`DatasetSplit`).
 
     ``fc_orders``: the force-constant terms (2, 3) to build for entries with a ``phono3py_yaml``;
     their first-displacement supercells then always go to the training split.  ``species``: the
     model's chemical symbols; a structure with another one is a :class:`DatasetError` naming
-    the dataset file and the structure.
+    the dataset file and the structure.  ``source``: the config file named in the errors of
+    bad entries (:meth:`DatasetEntry.read`).
     """
     entries = config.get("datasets") or []
     if not entries:
-        raise DatasetError("training config has no [[datasets]] entries")
+        raise DatasetError("training config has no [[datasets]] entries", source)
     result = {}
-    for number, entry in enumerate(entries):
-        if "path" not in entry:
-            raise DatasetError(f"dataset entry {number} has no 'path'")
-        name = entry.get("name", f"dataset{number}")
-        path = root / entry["path"]
-        samples = read_dataset(path, entry.get("labels", ("energy", "forces")),
-                               entry.get("format", "auto"), entry.get("prefix", "REF_"))
+    for number, data in enumerate(entries):
+        entry = DatasetEntry.read(data, number, source)
+        path = root / entry.path
+        samples = read_dataset(path, entry.labels, entry.file_format, entry.prefix)
         if species is not None:
             check_species(samples, species, path)
-        train_idx, val_idx = split_indices(len(samples), entry.get("validation_fraction", 0.1),
-                                           entry.get("split_seed", seed))
-        if not (fc_orders and entry.get("phono3py_yaml")):
-            result[name] = DatasetSplit([samples[i] for i in train_idx],
-                                        [samples[i] for i in val_idx],
-                                        float(entry.get("weight", 1.0)))
+        train_idx, val_idx = split_indices(len(samples), entry.validation_fraction,
+                                           seed if entry.split_seed is None else entry.split_seed)
+        if not (fc_orders and entry.phono3py_yaml):
+            result[entry.name] = DatasetSplit([samples[i] for i in train_idx],
+                                              [samples[i] for i in val_idx], entry.weight)
             continue
-        references, terms = displacement_terms(root / entry["phono3py_yaml"],
+        references, terms = displacement_terms(root / entry.phono3py_yaml,
                                                [s.atoms.positions for s in samples])
         val_idx = [i for i in val_idx if i not in references]
         train_idx = sorted(set(train_idx) | set(references))
@@ -195,10 +236,11 @@ def prepare_datasets(config: dict, root: Path, seed: int, fc_orders: tuple[int, 
             forces = np.concatenate([samples[i].forces.reshape(-1) for i in references])
             terms = [balance_shells(term, forces, shell_balance)
                      if term is not None and term.order == 2 else term for term in terms]
-        result[name] = DatasetSplit([samples[i] for i in train_idx], [samples[i] for i in val_idx],
-                                    float(entry.get("weight", 1.0)), [terms[i] for i in train_idx],
-                                    [terms[i] for i in val_idx],
-                                    [train_idx.index(i) for i in references])
+        result[entry.name] = DatasetSplit([samples[i] for i in train_idx],
+                                          [samples[i] for i in val_idx], entry.weight,
+                                          [terms[i] for i in train_idx],
+                                          [terms[i] for i in val_idx],
+                                          [train_idx.index(i) for i in references])
     return result
 
 
@@ -254,7 +296,7 @@ def build_training_data(config: TrainingConfig) -> TrainingData:
         raise TrainingConfigError("missing (required)", config.source, None, "model.species")
     datasets = prepare_datasets({"datasets": config.datasets}, config.root, options.seed,
                                 options.fc_orders, options.fc2_shell_balance,
-                                species=config.model["species"])
+                                species=config.model["species"], source=config.source)
     model_section = dict(config.model)
     all_train = [s for split in datasets.values() for s in split.train]
     model_section.update({k: v for k, v in data_statistics(all_train, model_section).items()

@@ -328,3 +328,23 @@ def test_checkpoint_holding_code_is_refused(tiny_dataset, tmp_path):
     torch.save({"payload": os.system}, tmp_path / "m.ckpt")
     with pytest.raises(ModelFileError, match="holds code"):
         train(tiny_config(tiny_dataset, tmp_path / "m", epochs=1))
+
+
+def test_dataset_and_phonons_entries_name_the_file_and_key(tiny_dataset, tmp_path):
+    """Bad [[datasets]] and [phonons] entries of a TOML config name the file and the key."""
+    from mtscore import InputError
+
+    base = f'[model]\nspecies = ["Si"]\n[[datasets]]\npath = "{tiny_dataset}"\n'
+    cases = {"datasets[0].weight": base + "weight = -1.0\n",
+             "datasets[0].format": base + "format = 'cif'\n",
+             "datasets[0].labels": base + "labels = 'forces'\n",
+             "datasets[0].wieght": base + "wieght = 2.0\n",
+             "datasets[1].path": base + "[[datasets]]\nname = 'other'\n",
+             "phonons.mesh": base + "[phonons]\nphono3py_yaml = 'p.yaml'\nreference = 'r.xyz'\n"
+                                    "mesh = [11, 11]\n"}
+    for key, text in cases.items():
+        path = tmp_path / "cfg.toml"
+        path.write_text(text)
+        with pytest.raises(InputError) as caught:
+            train(path)
+        assert (caught.value.file, caught.value.key) == (str(path), key), str(caught.value)
