@@ -12,6 +12,7 @@ from .force_constants import (
                               check_symmetry,
                               compute_force_constants,
                               evaluate_forces,
+                              force_constants_from_forces,
                               load_force_constants,
 )
 from .kappa import ImaginaryModeWarning, KappaResult, bulk_kappa, kappa_accumulation
@@ -20,6 +21,7 @@ from .strain import StrainSweepResult, strain_cell, strain_sweep, strain_tensor
 
 __all__ = ["ForceConstants", "ForceEvaluationError", "ImaginaryModeWarning", "KappaResult",
            "ModeSet", "StrainSweepResult", "SymmetryError", "band_material", "bulk_kappa",
-           "check_symmetry", "compute_force_constants", "evaluate_forces", "harmonic_frequencies",
+           "check_symmetry", "compute_force_constants", "evaluate_forces",
+           "force_constants_from_forces", "harmonic_frequencies",
            "kappa_accumulation", "load_force_constants", "mode_properties", "strain_cell",
            "strain_sweep", "strain_tensor", "write_band_table", "write_mode_data"]

@@ -180,6 +180,16 @@ def _produce(ph3: Phono3py, unitcell: Atoms, fc_calculator: str | None,
     return _from_phono3py(ph3, unitcell, symprec)
 
 
+def force_constants_from_forces(ph3: Phono3py, forces: np.ndarray,
+                                fc_calculator: str | None = None) -> ForceConstants:
+    """Symmetrised fc2/fc3 of the displacement set of ``ph3`` (a Phono3py object, e.g. from
+    ``phono3py.load``) from the forces (eV/Å) on its displaced supercells, [n_displacements,
+    n_atoms, 3] in the set's order.  fc_calculator: None (phono3py's finite-difference solver)
+    or "symfc"."""
+    ph3.forces = np.asarray(forces, dtype=np.float64)
+    return _produce(ph3, ase_atoms(ph3.unitcell), fc_calculator, ph3.symmetry.tolerance)
+
+
 # ------------------------------------------------------------------------------------------------
 # force evaluation with a per-displacement cache
 # ------------------------------------------------------------------------------------------------

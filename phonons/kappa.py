@@ -5,25 +5,24 @@ Units: κ W m^-1 K^-1, temperatures K, frequencies THz, mean free paths m, bound
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from phono3py import Phono3py
 
 from .force_constants import ForceConstants
+from .phono3py_run import (  # noqa: F401  (METHODS, warn_imaginary: kept importable from here)
+                           IMAGINARY_TOLERANCE,
+                           METHODS,
+                           ImaginaryModeWarning,
+                           Progress,
+                           run_phono3py,
+                           warn_imaginary,
+)
 
 if TYPE_CHECKING:
     from .modes import ModeSet
-
-METHODS = ("rta", "lbte")
-IMAGINARY_TOLERANCE = 0.05        # THz: frequencies below -tolerance are reported
-
-
-class ImaginaryModeWarning(UserWarning):
-    """Imaginary (negative) phonon frequencies beyond the tolerance on the q-mesh."""
 
 
 @dataclass
@@ -68,60 +67,23 @@ def voigt_to_tensor(voigt: np.ndarray) -> np.ndarray:
     return out
 
 
-def warn_imaginary(qpoints: np.ndarray, frequencies: np.ndarray,
-                   tolerance: float = IMAGINARY_TOLERANCE) -> None:
-    """ImaginaryModeWarning listing the q-points (reduced coordinates) with a frequency (THz)
-    below -tolerance; silent otherwise."""
-    bad = np.nonzero((np.asarray(frequencies) < -tolerance).any(axis=1))[0]
-    if len(bad) == 0:
-        return
-    shown = "; ".join(f"q = ({', '.join(f'{x:.4f}' for x in qpoints[i])}): "
-                      f"{np.min(frequencies[i]):.3f} THz" for i in bad[:10])
-    more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
-    warnings.warn(f"imaginary modes below -{tolerance:g} THz at {len(bad)} q-point(s): "
-                  f"{shown}{more}; the structure is dynamically unstable or the force constants "
-                  "are poor (phono3py ignores these modes in kappa)", ImaginaryModeWarning,
-                  stacklevel=3)
-
-
-def run_phono3py(fc: ForceConstants, mesh: Sequence[int], temperatures: Sequence[float], *,
-                 method: str = "rta", is_isotope: bool = False,
-                 boundary_mfp: float | None = None,
-                 imaginary_tolerance: float = IMAGINARY_TOLERANCE) -> Phono3py:
-    """Run phono3py's conductivity calculation; returns the Phono3py object whose
-    ``thermal_conductivity`` holds the results.  Warns (ImaginaryModeWarning) about imaginary
-    modes on the mesh.  boundary_mfp in µm."""
-    if method not in METHODS:
-        raise ValueError(f"unknown kappa method {method!r}; use one of {METHODS}")
-    mesh = [int(n) for n in np.broadcast_to(mesh, (3,))]
-    if min(mesh) < 1:
-        raise ValueError(f"q-mesh {mesh} must be positive integers")
-    ph3 = fc.to_phono3py()
-    ph3.mesh_numbers = mesh
-    ph3.init_phph_interaction()
-    ph3.run_thermal_conductivity(is_LBTE=(method == "lbte"),
-                                 temperatures=np.asarray(temperatures, dtype=np.float64),
-                                 is_isotope=is_isotope, boundary_mfp=boundary_mfp, log_level=0)
-    tc = ph3.thermal_conductivity
-    warn_imaginary(np.asarray(tc.qpoints), np.asarray(tc.frequencies),
-                   imaginary_tolerance)
-    return ph3
-
-
 def bulk_kappa(fc: ForceConstants, mesh: Sequence[int] = (11, 11, 11),
                temperatures: Sequence[float] = (300.0,), *, method: str = "rta",
                is_isotope: bool = False, boundary_mfp: float | None = None,
-               imaginary_tolerance: float = IMAGINARY_TOLERANCE) -> KappaResult:
+               imaginary_tolerance: float = IMAGINARY_TOLERANCE,
+               progress: Progress | bool = False) -> KappaResult:
     """Bulk κ tensor at ``temperatures`` (K) on a ``mesh`` q-grid by the relaxation-time
     approximation ("rta") or the full linearised BTE ("lbte"), optionally with natural-isotope
-    and boundary (``boundary_mfp`` µm) scattering."""
+    and boundary (``boundary_mfp`` µm) scattering.  ``progress``: see
+    :func:`phonons.phono3py_run.run_phono3py`."""
     temperatures = np.atleast_1d(np.asarray(temperatures, dtype=np.float64))
-    ph3 = run_phono3py(fc, mesh, temperatures, method=method, is_isotope=is_isotope,
-                       boundary_mfp=boundary_mfp, imaginary_tolerance=imaginary_tolerance)
-    kappa = np.asarray(ph3.thermal_conductivity.kappa)[0]        # first (only) sigma
+    run = run_phono3py(fc, mesh, temperatures, method=method, is_isotope=is_isotope,
+                       boundary_mfp=boundary_mfp, imaginary_tolerance=imaginary_tolerance,
+                       progress=progress)
+    kappa = np.asarray(run.conductivity.kappa)[0]        # first (only) sigma
     return KappaResult(temperatures=temperatures, kappa=voigt_to_tensor(kappa),
-                       mesh=np.array(ph3.mesh_numbers), method=method, is_isotope=is_isotope,
-                       boundary_mfp=boundary_mfp)
+                       mesh=np.array(run.phono3py.mesh_numbers), method=method,
+                       is_isotope=is_isotope, boundary_mfp=boundary_mfp)
 
 
 def kappa_accumulation(modes: ModeSet, by: str = "mfp") -> tuple[np.ndarray, np.ndarray]:

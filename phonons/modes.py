@@ -12,7 +12,7 @@ import numpy as np
 from phonopy.physical_units import get_physical_units
 
 from .force_constants import ForceConstants
-from .kappa import IMAGINARY_TOLERANCE, run_phono3py
+from .phono3py_run import IMAGINARY_TOLERANCE, Progress, run_phono3py
 
 _EV = 1.602176634e-19                     # J
 _THZ_ANGSTROM = 100.0                     # THz*Å -> m/s
@@ -109,14 +109,18 @@ def harmonic_frequencies(fc: ForceConstants, qpoints: Sequence[Sequence[float]])
 def mode_properties(fc: ForceConstants, mesh: Sequence[int] = (11, 11, 11),
                     temperature: float = 300.0, *, is_isotope: bool = False,
                     boundary_mfp: float | None = None,
-                    imaginary_tolerance: float = IMAGINARY_TOLERANCE) -> ModeSet:
+                    imaginary_tolerance: float = IMAGINARY_TOLERANCE,
+                    progress: Progress | bool = False) -> ModeSet:
     """Mode-resolved properties on the irreducible points of a ``mesh`` q-grid at
     ``temperature`` (K): phonon-phonon lifetimes from phono3py (RTA), plus natural-isotope
     scattering and boundary scattering with mean free path ``boundary_mfp`` (µm) if asked
-    (Matthiessen's rule).  Warns (ImaginaryModeWarning) about imaginary modes."""
-    ph3 = run_phono3py(fc, mesh, [temperature], method="rta", is_isotope=is_isotope,
-                       boundary_mfp=boundary_mfp, imaginary_tolerance=imaginary_tolerance)
-    tc = ph3.thermal_conductivity
+    (Matthiessen's rule).  Warns (ImaginaryModeWarning) about imaginary modes.  ``progress``:
+    a callback ``progress(done, total)`` after each irreducible q-point's lifetimes, or True for
+    a progress bar (:func:`phonons.phono3py_run.run_phono3py`)."""
+    run = run_phono3py(fc, mesh, [temperature], method="rta", is_isotope=is_isotope,
+                       boundary_mfp=boundary_mfp, imaginary_tolerance=imaginary_tolerance,
+                       progress=progress)
+    ph3, tc = run.phono3py, run.conductivity
     units = get_physical_units()
     weights = np.asarray(tc.grid_weights, dtype=np.float64)
     frequency = np.asarray(tc.frequencies)                    # THz
@@ -128,7 +132,7 @@ def mode_properties(fc: ForceConstants, mesh: Sequence[int] = (11, 11, 11),
         gamma += np.asarray(tc.gamma_isotope)[0]
     if boundary_mfp is not None:
         gamma += np.linalg.norm(gv, axis=-1) / (4.0 * np.pi * boundary_mfp * 1e-6) / 1e12
-    valid = (frequency > ph3.thermal_conductivity.kappa_settings.cutoff_frequency) & (gamma > 0)
+    valid = (frequency > tc.kappa_settings.cutoff_frequency) & (gamma > 0)
     lifetime = np.zeros_like(gamma)
     lifetime[valid] = 1.0 / (4.0 * np.pi * gamma[valid] * units.THz)          # s
     primitive = ph3.primitive

@@ -59,38 +59,71 @@ def plot_dispersion(fc: ForceConstants, path: str | Path,
     return save_figure(fig, path)
 
 
-def plot_dos(fc: ForceConstants, path: str | Path,
-             mesh: Sequence[int] = (21, 21, 21)) -> Path:
-    """Total phonon DOS (states/THz per primitive cell, tetrahedron method) as a PNG."""
+def dos_figure(fc: ForceConstants, mesh: Sequence[int] = (21, 21, 21)):
+    """The figure of :func:`plot_dos`; its title names the q-mesh the DOS was sampled on."""
     plt = pyplot()
+    mesh = [int(n) for n in np.broadcast_to(mesh, (3,))]
     ph = fc.to_phonopy()
-    ph.run_mesh(list(mesh))
+    ph.run_mesh(mesh)
     ph.run_total_dos()
     dos = ph.total_dos
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(dos.frequency_points, dos.dos, color="C0")
     ax.set_xlabel("frequency (THz)")
     ax.set_ylabel("DOS (states/THz)")
-    ax.set_title(f"q-mesh {'x'.join(str(n) for n in mesh)}")
-    return save_figure(fig, path)
+    ax.set_title(f"phonon DOS, tetrahedron method on a {'x'.join(map(str, mesh))} q-mesh")
+    return fig
 
 
-def plot_accumulation(modes: ModeSet, path: str | Path) -> Path:
-    """Cumulative κ (trace/3) versus mean free path (µm, log axis) and versus frequency (THz)
-    as a two-panel PNG."""
+def plot_dos(fc: ForceConstants, path: str | Path,
+             mesh: Sequence[int] = (21, 21, 21)) -> Path:
+    """Total phonon DOS (states/THz per primitive cell, tetrahedron method on ``mesh``) as a
+    PNG.  Give the q-mesh of the study so that the title states the mesh asked for."""
+    return save_figure(dos_figure(fc, mesh), path)
+
+
+#: Share of κ below which the shortest mean free paths are left off the accumulation axis.
+MFP_AXIS_KAPPA_FRACTION = 1e-6
+#: Axis label of κ over the bulk κ (mathtext: κ with the subscript "bulk").
+KAPPA_RATIO_LABEL = r"$\kappa\,/\,\kappa_\mathrm{bulk}$"
+
+
+def mfp_axis_range(mfp: np.ndarray, accumulated: np.ndarray,
+                   fraction: float = MFP_AXIS_KAPPA_FRACTION) -> tuple[float, float]:
+    """(shortest, longest) mean free path (units of ``mfp``) of the modes that carry κ:
+    ``mfp`` ascending and ``accumulated`` its cumulative κ (:func:`kappa_accumulation`); the
+    modes whose κ adds up to less than ``fraction`` of the total from the short end are left
+    off (modes of zero group velocity have MFPs of 1e-50 m and carry none)."""
+    mfp, accumulated = np.asarray(mfp), np.asarray(accumulated)
+    carrying = (accumulated > fraction * accumulated[-1]) & (mfp > 0)
+    if not carrying.any():
+        raise ValueError("no mode carries κ: nothing to plot")
+    return float(mfp[carrying][0]), float(mfp[-1])
+
+
+def accumulation_figure(modes: ModeSet):
+    """The figure of :func:`plot_accumulation`."""
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4), sharey=True)
     mfp, acc = kappa_accumulation(modes, "mfp")
-    keep = mfp > 0
-    left.plot(mfp[keep] * 1e6, acc[keep], color="C0")
+    shortest, longest = mfp_axis_range(mfp, acc)
+    shown = mfp >= shortest
+    left.plot(mfp[shown] * 1e6, acc[shown], color="C0")
     left.set_xscale("log")
+    left.set_xlim(shortest * 1e6, longest * 1e6)
     left.set_xlabel("mean free path (µm)")
     left.set_ylabel("cumulative κ (W/mK)")
     freq, acc_f = kappa_accumulation(modes, "frequency")
     right.plot(freq, acc_f, color="C1")
     right.set_xlabel("frequency (THz)")
     fig.suptitle(f"{modes.temperature:g} K, q-mesh {'x'.join(str(n) for n in modes.mesh)}")
-    return save_figure(fig, path)
+    return fig
+
+
+def plot_accumulation(modes: ModeSet, path: str | Path) -> Path:
+    """Cumulative κ (trace/3) versus mean free path (µm, log axis over the MFPs that carry κ:
+    :func:`mfp_axis_range`) and versus frequency (THz) as a two-panel PNG."""
+    return save_figure(accumulation_figure(modes), path)
 
 
 def save_figure(fig, path: str | Path) -> Path:

@@ -41,7 +41,8 @@ class MLCalculator(Calculator):
 
     implemented_properties = ["energy", "free_energy", "forces", "stress"]
 
-    def __init__(self, model: EquivariantPotential | str = "si", device: str | torch.device = "auto",
+    def __init__(self, model: EquivariantPotential | str = "si",
+                 device: str | torch.device = "auto",
                  dtype: torch.dtype = torch.float64, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(model, EquivariantPotential):
@@ -52,7 +53,8 @@ class MLCalculator(Calculator):
 
     def evaluate_batch(self, atoms_list: Sequence[Atoms]) -> list[dict[str, np.ndarray | float]]:
         """Energy (eV), forces (eV/Å) and, for fully periodic structures, stress (eV/Å^3, Voigt)
-        of every structure, computed in batched graphs of up to :data:`MAX_ATOMS_PER_BATCH` atoms."""
+        of every structure, computed in batched graphs of up to :data:`MAX_ATOMS_PER_BATCH`
+        atoms."""
         results: list[dict] = []
         chunk: list[Atoms] = []
         count = 0
@@ -73,7 +75,8 @@ class MLCalculator(Calculator):
         output = self.model(graph, forces=True, stress=any(periodic))
         energy = output["energy"].detach().cpu().numpy().astype(np.float64)
         forces = output["forces"].detach().cpu().numpy().astype(np.float64)
-        stress = output["stress"].detach().cpu().numpy().astype(np.float64) if any(periodic) else None
+        stress = (output["stress"].detach().cpu().numpy().astype(np.float64) if any(periodic)
+                  else None)
         results, start = [], 0
         for g, atoms in enumerate(atoms_list):
             result = {"energy": float(energy[g]), "forces": forces[start:start + len(atoms)]}
@@ -104,7 +107,8 @@ def pretrained_calculator(name: str = "si", device: str | torch.device = "auto",
 def evaluate_batch(atoms_list: Sequence[Atoms],
                    model_or_calculator: MLCalculator | EquivariantPotential | str | None = None
                    ) -> list[dict[str, np.ndarray | float]]:
-    """:meth:`MLCalculator.evaluate_batch` for a calculator, model, model path or (None) the shipped Si model."""
+    """:meth:`MLCalculator.evaluate_batch` for a calculator, model, model path or (None) the
+    shipped Si model."""
     if isinstance(model_or_calculator, MLCalculator):
         calculator = model_or_calculator
     else:

@@ -75,7 +75,8 @@ def read_extxyz(path: str | Path, prefix: str = "REF_") -> list[Sample]:
 
 
 def read_phonopy(path: str | Path) -> list[Sample]:
-    """Displaced supercells and their forces (eV/Å) from a phonopy yaml (type-1 or type-2 dataset)."""
+    """Displaced supercells and their forces (eV/Å) from a phonopy yaml (type-1 or type-2
+    dataset)."""
     import phonopy
 
     try:
@@ -137,8 +138,10 @@ def read_dataset(path: str | Path, labels: Sequence[str] = ("energy", "forces"),
     return samples
 
 
-def split_indices(count: int, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic (train, validation) index arrays: a seeded permutation, the last fraction held out."""
+def split_indices(count: int, validation_fraction: float,
+                  seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic (train, validation) index arrays: a seeded permutation, the last fraction
+    held out."""
     if not 0.0 <= validation_fraction < 1.0:
         raise DatasetError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
     order = np.random.default_rng(seed).permutation(count)

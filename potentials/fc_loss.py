@@ -150,7 +150,8 @@ def displacement_terms(phono3py_yaml: str | Path, positions: list[np.ndarray]
         if second is None:
             delta = supercell.scaled_positions - supercell.scaled_positions[first_atom]
             distances = np.linalg.norm((delta - np.round(delta)) @ supercell.cell, axis=1)
-            terms.append(ForceConstantTerm(2, 0.0, _harmonic_response(first_atom, d1, firsts, images, n),
+            response = _harmonic_response(first_atom, d1, firsts, images, n)
+            terms.append(ForceConstantTerm(2, 0.0, response,
                                            1.0 / np.linalg.norm(d1), distances))
         else:
             matrix = _harmonic_response(second[0], second[1], firsts, images, n)

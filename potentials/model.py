@@ -64,7 +64,8 @@ class ModelConfig:
         if self.l_max < 0:
             raise ValueError(f"l_max must be >= 0, got {self.l_max}")
         if self.envelope_p < 5:
-            raise ValueError(f"envelope_p must be >= 5 for smooth force constants, got {self.envelope_p}")
+            raise ValueError("envelope_p must be >= 5 for smooth force constants, got "
+                             f"{self.envelope_p}")
         n = len(self.species)
         self.energy_shifts = list(self.energy_shifts) or [0.0] * n
         self.energy_scales = list(self.energy_scales) or [1.0] * n
@@ -304,7 +305,8 @@ class LongRangeTerm(torch.nn.Module):
         vectors = graph.edge_vectors().double()
         receiver, sender = graph.edge_index
         n_nodes, n_graphs = len(graph.species), graph.num_graphs
-        basis, derivative = self.basis_derivatives(vectors, receiver, graph.species[sender], n_nodes)
+        basis, derivative = self.basis_derivatives(vectors, receiver, graph.species[sender],
+                                                   n_nodes)
         n_columns = self.n_species * self.n_basis
         if self.n_species == 1:
             atom_energy, gradient = basis, derivative
@@ -349,7 +351,8 @@ class EquivariantPotential(torch.nn.Module):
         self.envelope = PolynomialEnvelope(config.cutoff, config.envelope_p,
                                            config.envelope_smoothness)
         self.embedding = torch.nn.Embedding(n_species, config.channels)
-        self.layers = torch.nn.ModuleList(InteractionLayer(config) for _ in range(config.num_layers))
+        self.layers = torch.nn.ModuleList(InteractionLayer(config)
+                                          for _ in range(config.num_layers))
         self.readouts = torch.nn.ModuleList(
             e3nn_nn.FullyConnectedNet([config.channels, config.update_hidden, 1],
                                       torch.nn.functional.silu)

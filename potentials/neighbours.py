@@ -22,7 +22,8 @@ class StructureError(InputError):
 
 
 def neighbour_list(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Full neighbour list of ``atoms`` within ``cutoff`` (Å): arrays i, j (int64) and shifts S (int64, [E, 3])."""
+    """Full neighbour list of ``atoms`` within ``cutoff`` (Å): arrays i, j (int64) and shifts S
+    (int64, [E, 3])."""
     positions = np.asarray(atoms.positions, dtype=np.float64)
     pbc = np.asarray(atoms.pbc, dtype=bool)
     cell = np.asarray(atoms.cell.array, dtype=np.float64)
@@ -31,7 +32,8 @@ def neighbour_list(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray,
         if any(pbc[k] and np.linalg.norm(cell[k]) == 0.0 for k in range(3)) or volume < 1e-9:
             raise StructureError(
                 f"structure {atoms.get_chemical_formula()} is periodic (pbc={pbc.tolist()}) "
-                f"but has no valid cell (cell lengths {np.linalg.norm(cell, axis=1).round(4).tolist()} Å); "
+                f"but has no valid cell (cell lengths "
+                f"{np.linalg.norm(cell, axis=1).round(4).tolist()} Å); "
                 f"set atoms.cell or use pbc=False")
     else:
         cell = np.zeros((3, 3))
@@ -43,7 +45,8 @@ def neighbour_list(atoms: Atoms, cutoff: float) -> tuple[np.ndarray, np.ndarray,
 
 @dataclass
 class Graph:
-    """Tensors of a batch of structures (Å), ready for :class:`~potentials.model.EquivariantPotential`."""
+    """Tensors of a batch of structures (Å), ready for
+    :class:`~potentials.model.EquivariantPotential`."""
 
     positions: torch.Tensor      # [N, 3] Å
     species: torch.Tensor        # [N] index into the model's species list
@@ -66,7 +69,8 @@ class Graph:
 
 
 def species_indices(atoms: Atoms, species: Sequence[str]) -> np.ndarray:
-    """Index of each atom's chemical symbol in ``species``; :class:`StructureError` for unknown ones."""
+    """Index of each atom's chemical symbol in ``species``; :class:`StructureError` for unknown
+    ones."""
     lookup = {symbol: k for k, symbol in enumerate(species)}
     symbols = atoms.get_chemical_symbols()
     unknown = sorted(set(symbols) - set(lookup))
@@ -100,7 +104,8 @@ def collate(graphs: Sequence[Graph]) -> Graph:
                  edge_index=torch.cat([g.edge_index + int(o) for g, o in zip(graphs, node_offsets)],
                                       dim=1),
                  edge_shift=torch.cat([g.edge_shift for g in graphs]),
-                 node_graph=torch.cat([g.node_graph + int(o) for g, o in zip(graphs, graph_offsets)]),
+                 node_graph=torch.cat([g.node_graph + int(o)
+                                       for g, o in zip(graphs, graph_offsets)]),
                  num_graphs=int(graph_offsets[-1]))
 
 

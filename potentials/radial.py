@@ -33,7 +33,8 @@ def envelope_coefficients(p: int, smoothness: int) -> np.ndarray:
 
 
 class PolynomialEnvelope(torch.nn.Module):
-    """Smooth cutoff u(r) = 1 + sum_k a_k (r/r_cut)^(p+k) for r < r_cut, 0 beyond (dimensionless)."""
+    """Smooth cutoff u(r) = 1 + sum_k a_k (r/r_cut)^(p+k) for r < r_cut, 0 beyond
+    (dimensionless)."""
 
     def __init__(self, cutoff: float, p: int = 6, smoothness: int = 4):
         super().__init__()

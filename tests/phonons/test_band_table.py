@@ -31,8 +31,8 @@ def test_band_table_conserves_kappa(tmp_path, dft_modes, method):
 
 
 def test_bte_periodic_box_reproduces_bulk_kappa(tmp_path, dft_modes):
-    """A 100 µm (≈ 400 median MFPs) periodic box with specular side walls, the written 12-band table, 3D Gauss
-    angles: bte's solver must return the bulk κ (within 1 %)."""
+    """A 100 µm (≈ 400 median MFPs) periodic box with specular side walls, the written 12-band
+    table, 3D Gauss angles: bte's solver must return the bulk κ (within 1 %)."""
     table = write_band_table(dft_modes, tmp_path / "Si_dft_12.dat", 12, "frequency")
     xs, ys = np.linspace(0, 1, 5), np.linspace(0, 1, 4)
     run = bte_helpers.make_case(

@@ -79,3 +79,21 @@ def test_imaginary_modes_warned_with_qpoints(dft_fc):
     expected = r"q = \(0\.0000, 0\.0000, 0\.0000\): -15\.27"
     with pytest.warns(ImaginaryModeWarning, match=expected):
         mode_properties(unstable, (2, 2, 2), 300.0)
+
+
+def test_progress_is_called_once_per_irreducible_grid_point(dft_fc):
+    """The progress callback counts the irreducible q-points of the mesh, as spglib's own
+    irreducible-mesh reduction of the primitive cell (time reversal included) counts them."""
+    import spglib
+
+    mesh = (6, 6, 6)
+    cell = dft_fc.unitcell
+    lattice, positions, numbers = spglib.standardize_cell(
+        (cell.cell[:], cell.get_scaled_positions(), cell.numbers), to_primitive=True)
+    mapping, _ = spglib.get_ir_reciprocal_mesh(mesh, (lattice, positions, numbers))
+    n_irreducible = len(np.unique(mapping))
+    calls = []
+    modes = mode_properties(dft_fc, mesh, 300.0, progress=lambda done, total:
+                            calls.append((done, total)))
+    assert calls == [(k, n_irreducible) for k in range(1, n_irreducible + 1)]
+    assert len(modes.qpoints) == n_irreducible

@@ -37,7 +37,8 @@ def test_ase_calculator_matches_batch(random_model, mixed_crystal):
 
 def test_unknown_species_error(random_model):
     atoms = Atoms("SiGe", positions=[[0, 0, 0], [2.3, 0, 0]])
-    with pytest.raises(StructureError, match=r"species Ge not known to this model \(it knows Si, C\)"):
+    with pytest.raises(StructureError,
+                       match=r"species Ge not known to this model \(it knows Si, C\)"):
         MLCalculator(random_model, device="cpu").evaluate_batch([atoms])
 
 
@@ -85,3 +86,24 @@ def test_shipped_model_entry_points(si_supercell):
     result = potentials.evaluate_batch([perfect], calc)[0]
     assert np.abs(result["forces"]).max() < 1e-10
     assert result["energy"] / len(perfect) == pytest.approx(-367.51359876 / 64, abs=0.01)
+
+
+def test_model_file_with_code_is_refused(tmp_path, random_model):
+    """A .pt file that pickles a callable (here os.system) is refused as holding code, with an
+    input error naming the file, and without torch's advice to load it with
+    weights_only=False (which would run the code)."""
+    import os
+
+    from mtscore import InputError
+    from potentials.model_files import ModelFileError
+
+    path = save_model(random_model, tmp_path / "m")
+    state = torch.load(path, weights_only=True)
+    torch.save({**state, "payload": os.system}, path)
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path)
+    error = caught.value
+    assert isinstance(error, InputError) and error.file == str(path)
+    assert "holds code" in str(error) and "refused" in str(error)
+    assert "weights_only" not in str(error) and error.__suppress_context__
+    assert error.__cause__ is None

@@ -24,7 +24,8 @@ def test_extxyz_with_ref_keys():
 def test_extxyz_with_plain_ase_keys(tmp_path):
     frames = []
     for k in range(3):
-        atoms = Atoms("Si2", positions=[[0, 0, 0], [1.3 + 0.1 * k, 1.4, 1.3]], cell=[5.4] * 3, pbc=True)
+        atoms = Atoms("Si2", positions=[[0, 0, 0], [1.3 + 0.1 * k, 1.4, 1.3]], cell=[5.4] * 3,
+                      pbc=True)
         atoms.calc = SinglePointCalculator(atoms, energy=-10.0 - k, forces=np.full((2, 3), 0.1 * k),
                                            stress=np.arange(6) * 1e-3)
         frames.append(atoms)
@@ -46,7 +47,8 @@ def test_phonopy_yaml_forces_only():
 
 def test_missing_labels_and_files(tmp_path):
     write(tmp_path / "bare.extxyz", Atoms("Si", positions=[[0, 0, 0]], cell=[3] * 3, pbc=True))
-    with pytest.raises(DatasetError, match=r"bare.extxyz: structure 0 lacks the requested label 'forces'"):
+    with pytest.raises(DatasetError,
+                       match=r"bare.extxyz: structure 0 lacks the requested label 'forces'"):
         read_dataset(tmp_path / "bare.extxyz", ["forces"])
     with pytest.raises(DatasetError, match="no such dataset file"):
         read_dataset(tmp_path / "nothing.extxyz")

@@ -121,7 +121,8 @@ def test_training_batch_terms(dft, tmp_path):
     assert int(with_fc["forces_count"]) == int(plain["forces_count"])
 
     predicted = model(collate_labelled(items[:4], torch.float64).graph, forces=True)["forces"]
-    residual = predicted.detach().numpy().reshape(4, 64, 3) - np.array([s.forces for s in samples[:4]])
+    residual = (predicted.detach().numpy().reshape(4, 64, 3)
+                - np.array([s.forces for s in samples[:4]]))
     y = combinations(residual, references, terms[:4])[1:]
     assert float(with_fc["fc3_sse"]) == pytest.approx(sum((v ** 2).sum() for v in y), rel=1e-10)
     assert int(with_fc["fc3_count"]) == 3 * 192
@@ -133,7 +134,8 @@ def test_mismatched_structures_are_named(tmp_path):
     positions[5] = positions[6]
     with pytest.raises(DisplacementSetError, match="structure 5 does not carry"):
         displacement_terms(YAML, positions)
-    with pytest.raises(DisplacementSetError, match="111 displaced supercells, but the dataset has 110"):
+    with pytest.raises(DisplacementSetError,
+                       match="111 displaced supercells, but the dataset has 110"):
         displacement_terms(YAML, positions[:110])
 
 
@@ -149,7 +151,8 @@ def test_first_displacement_supercell_is_kept_for_training():
     split = prepare_datasets({"datasets": [entry]}, DATA, 0, fc_orders=(2, 3))["disp"]
     assert len(split.train) + len(split.validation) == 111
     first = split.train[split.references[0]]
-    assert np.abs(first.atoms.positions - read_dataset(EXTXYZ, labels=("forces",))[0].atoms.positions).max() == 0
+    original = read_dataset(EXTXYZ, labels=("forces",))[0].atoms.positions
+    assert np.abs(first.atoms.positions - original).max() == 0
     assert [t.order for t in split.train_terms].count(2) == 1
     assert all(t.order == 3 for t in split.validation_terms)
     plain = prepare_datasets({"datasets": [entry]}, DATA, 0)["disp"]
@@ -179,7 +182,8 @@ def test_shell_balance_gives_every_shell_the_nearest_shells_scale(dft):
 
     cap = 30.0
     balanced = balance_shells(terms[0], forces, cap)
-    plain = _shell_rms((terms[0].scale * terms[0].references_matrix @ forces).reshape(-1, 3), shells)
+    plain = _shell_rms((terms[0].scale * terms[0].references_matrix @ forces).reshape(-1, 3),
+                       shells)
     got = _shell_rms((balanced.scale * balanced.references_matrix @ forces).reshape(-1, 3), shells)
     nearest = plain[2.35]
     capped = [s for s in plain if nearest / plain[s] > cap]

@@ -29,7 +29,8 @@ def test_rotations_reflections_translations(random_model, mixed_crystal):
         out = evaluate(random_model, moved)
         assert out["energy"] == pytest.approx(ref["energy"], abs=1e-10)
         np.testing.assert_allclose(out["forces"], ref["forces"] @ matrix.T, atol=1e-10)
-        stress = lambda v: np.array([[v[0], v[5], v[4]], [v[5], v[1], v[3]], [v[4], v[3], v[2]]])
+        def stress(v):
+            return np.array([[v[0], v[5], v[4]], [v[5], v[1], v[3]], [v[4], v[3], v[2]]])
         np.testing.assert_allclose(stress(out["stress"]), matrix @ stress(ref["stress"]) @ matrix.T,
                                    atol=1e-10)
 
@@ -96,7 +97,8 @@ def test_second_derivative_continuous_through_cutoff(random_model):
     last_inside = np.flatnonzero(~beyond)[-1]       # 5e-4 Å before the cutoff: ~(5e-4)^2 decay
     assert abs(dfdx[last_inside]) < 1e-5 * np.abs(dfdx).max()
     # beyond the three-body cutoff only the long-range pair terms act, and they do act
-    between = (distance > random_model.long_range.three_body_cutoff + 0.05) & (distance < cutoff - 0.05)
+    between = ((distance > random_model.long_range.three_body_cutoff + 0.05)
+               & (distance < cutoff - 0.05))
     assert np.abs(dfdx[between]).max() > 1e-6
 
 
@@ -156,7 +158,8 @@ def test_float32_matches_float64_forces(si_supercell):
     atoms = si_supercell(2, rattle=0.05, seed=4)
     model = load_model("si")
     f64 = MLCalculator(model, device="cpu", dtype=torch.float64).evaluate_batch([atoms])[0]
-    f32 = MLCalculator(load_model("si"), device="cpu", dtype=torch.float32).evaluate_batch([atoms])[0]
+    f32 = MLCalculator(load_model("si"), device="cpu",
+                       dtype=torch.float32).evaluate_batch([atoms])[0]
     assert np.abs(f64["forces"]).max() > 0.1
     np.testing.assert_allclose(f32["forces"], f64["forces"], atol=1e-5)
 

@@ -22,7 +22,8 @@ def calculator():
 
 
 def held_out(name: str, labels: tuple[str, ...] = ("forces",)):
-    """The validation part of a dataset of the shipped model's training config (never trained on)."""
+    """The validation part of a dataset of the shipped model's training config (never trained
+    on)."""
     config = tomllib.loads((DATA / "si_train.toml").read_text())
     entry = next(e for e in config["datasets"] if e["name"] == name)
     samples = read_dataset(DATA / entry["path"], labels=labels)
@@ -60,10 +61,14 @@ def test_held_out_stress_and_energy(calculator):
     """Stress (eV/Å^3) and energy of the held-out supercells: the DFT lattice constant is kept."""
     held = held_out("disp", labels=("energy", "stress"))
     results = calculator.evaluate_batch([s.atoms for s in held])
-    voigt = lambda m: m[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
-    stress_rmse = np.sqrt(np.mean([(r["stress"] - voigt(s.stress)) ** 2 for r, s in zip(results, held)]))
+    def voigt(m):
+        return m[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+
+    stress_rmse = np.sqrt(np.mean([(r["stress"] - voigt(s.stress)) ** 2
+                                   for r, s in zip(results, held)]))
     energy_mae = np.mean([abs(r["energy"] - s.energy) / 64 for r, s in zip(results, held)])
-    print(f"held-out stress RMSE {1e3 * stress_rmse:.3f} meV/Å^3, energy MAE {1e3 * energy_mae:.3f} meV/atom")
+    print(f"held-out stress RMSE {1e3 * stress_rmse:.3f} meV/Å^3, "
+          f"energy MAE {1e3 * energy_mae:.3f} meV/atom")
     assert stress_rmse <= 0.5e-3   # 0.08 GPa
     assert energy_mae <= 0.5e-3
 
@@ -136,7 +141,8 @@ def test_kappa_rta_matches_dft(force_constants):
     ph3.init_phph_interaction()
     ph3.run_thermal_conductivity(temperatures=[300.0], is_LBTE=False)
     kappa = float(np.mean(ph3.thermal_conductivity.kappa[0, 0, :3]))
-    print(f"kappa_RTA(300 K, 11^3) of the shipped model: {kappa:.2f} W/mK (DFT {KAPPA_DFT_RTA_300K_11})")
+    print(f"kappa_RTA(300 K, 11^3) of the shipped model: {kappa:.2f} W/mK "
+          f"(DFT {KAPPA_DFT_RTA_300K_11})")
     assert kappa == pytest.approx(KAPPA_DFT_RTA_300K_11, rel=0.05)
 
 

@@ -60,7 +60,8 @@ def md_snapshots(seed: int, strains: int, temperatures, per_run: int):
 @pytest.mark.slow
 def test_learns_tersoff_forces_on_unseen_strained_cells(tmp_path):
     temperatures = (300, 600, 900, 1200)
-    write(tmp_path / "train.extxyz", md_snapshots(0, strains=10, temperatures=temperatures, per_run=6))
+    write(tmp_path / "train.extxyz",
+          md_snapshots(0, strains=10, temperatures=temperatures, per_run=6))
     unseen = md_snapshots(1, strains=4, temperatures=temperatures, per_run=3)
     model_section = tomllib.loads((DATA / "si_train.toml").read_text())["model"]
     model_section["dtype"] = "float32"    # the shipped architecture, in float32 for speed

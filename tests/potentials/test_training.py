@@ -25,7 +25,8 @@ def tersoff():
 
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory):
-    """Ten rattled 8-atom Si cells labelled by Tersoff (energy, forces, stress) in an extxyz file."""
+    """Ten rattled 8-atom Si cells labelled by Tersoff (energy, forces, stress) in an extxyz
+    file."""
     path = tmp_path_factory.mktemp("data") / "tiny.extxyz"
     teacher = tersoff()
     frames = []
@@ -45,7 +46,8 @@ def tiny_config(dataset, output, epochs, **training):
     return {
         "model": {"species": ["Si"], "cutoff": 3.5, "channels": 4, "num_layers": 1,
                   "radial_hidden": 8, "update_hidden": 8, "dtype": "float64"},
-        "datasets": [{"name": "tiny", "path": str(dataset), "labels": ["energy", "forces", "stress"],
+        "datasets": [{"name": "tiny", "path": str(dataset),
+                      "labels": ["energy", "forces", "stress"],
                       "validation_fraction": 0.2}],
         "training": {"epochs": epochs, "batch_atoms": 16, "learning_rate": 2e-2, "ema_decay": 0.5,
                      "stress_weight": 10.0, "output": str(output), "progress": False, **training},
@@ -143,7 +145,8 @@ progress = false
     assert (tmp_path / "out" / "model.pt").is_file() and (tmp_path / "out" / "model.json").is_file()
     assert main(["train", str(tmp_path / "nothing.toml")]) == 2
     assert "mts: error:" in capsys.readouterr().err
-    (tmp_path / "bad.toml").write_text("[[datasets]]\npath = 'missing.extxyz'\n[model]\nspecies=['Si']\n")
+    (tmp_path / "bad.toml").write_text(
+        "[[datasets]]\npath = 'missing.extxyz'\n[model]\nspecies=['Si']\n")
     assert main(["train", str(tmp_path / "bad.toml")]) == 2
     assert "missing.extxyz: no such dataset file" in capsys.readouterr().err
     bad = tmp_path / "bad_option.toml"
@@ -184,7 +187,8 @@ def test_long_range_fit_is_the_least_squares_minimum(tiny_dataset):
         out = m(batch.graph, forces=True, stress=True)
         n = len(samples)
         parts = [((out["energy"] - batch.energy) / batch.num_atoms, weights["energy_weight"] / n),
-                 ((out["forces"] - batch.forces).reshape(-1), weights["forces_weight"] / (3 * len(batch.forces))),
+                 ((out["forces"] - batch.forces).reshape(-1),
+                  weights["forces_weight"] / (3 * len(batch.forces))),
                  ((out["stress"] - batch.stress).reshape(-1), weights["stress_weight"] / (9 * n))]
         return [(r.detach().numpy(), np.sqrt(w)) for r, w in parts]
 
@@ -218,7 +222,8 @@ def test_training_fits_the_long_range_term(tiny_dataset, tmp_path):
     carries them, and the same epochs end far below the model without it."""
     results = {}
     for long_range in (0.0, 5.0):
-        config = tiny_config(tiny_dataset, tmp_path / f"m{int(long_range)}", epochs=3, long_range_every=1)
+        config = tiny_config(tiny_dataset, tmp_path / f"m{int(long_range)}", epochs=3,
+                             long_range_every=1)
         config["model"].update(long_range_cutoff=long_range, long_range_basis=4)
         train(config)
         log = [json.loads(line) for line in
@@ -278,3 +283,68 @@ def test_bulk_modulus_section_errors(tiny_dataset, tmp_path):
     with pytest.raises(ValueError, match="structure: cannot read .*nope.vasp"):
         train(config)
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_config_file_errors_name_the_file_and_key(tiny_dataset, tmp_path):
+    """Bad settings of a TOML config are input errors naming the file and the dotted key."""
+    from mtscore import InputError
+
+    base = f'[model]\nspecies = ["Si"]\n[[datasets]]\npath = "{tiny_dataset}"\n'
+    cases = {"training.learning_rate": "[training]\nlearning_rate = -1.0\n",
+             "training.schedule": "[training]\nschedule = 'linear'\n",
+             "training.epochs": "[training]\nepochs = 2.5\n",
+             "model.dtype": "",
+             "trainnig": "[trainnig]\nepochs = 1\n"}
+    for key, text in cases.items():
+        path = tmp_path / f"{key}.toml"
+        body = base.replace("[model]\n", '[model]\ndtype = "float16"\n') if key == "model.dtype" \
+            else base
+        path.write_text(body + text)
+        with pytest.raises(InputError) as caught:
+            train(path)
+        assert (caught.value.file, caught.value.key) == (str(path), key), str(caught.value)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[training\n")
+    with pytest.raises(InputError, match="invalid TOML") as caught:
+        train(broken)
+    assert caught.value.file == str(broken)
+
+
+def test_unknown_species_names_the_dataset_file(tiny_dataset, tmp_path):
+    config = tiny_config(tiny_dataset, tmp_path / "m", epochs=1)
+    config["model"]["species"] = ["C"]
+    with pytest.raises(DatasetError) as caught:
+        train(config)
+    assert caught.value.file == str(tiny_dataset)
+    assert "structure 0 has species Si" in str(caught.value) and "species = C" in str(caught.value)
+
+
+def test_checkpoint_holding_code_is_refused(tiny_dataset, tmp_path):
+    """A checkpoint that pickles a callable is refused (never executed) when resuming."""
+    import os
+
+    from potentials.model_files import ModelFileError
+
+    torch.save({"payload": os.system}, tmp_path / "m.ckpt")
+    with pytest.raises(ModelFileError, match="holds code"):
+        train(tiny_config(tiny_dataset, tmp_path / "m", epochs=1))
+
+
+def test_dataset_and_phonons_entries_name_the_file_and_key(tiny_dataset, tmp_path):
+    """Bad [[datasets]] and [phonons] entries of a TOML config name the file and the key."""
+    from mtscore import InputError
+
+    base = f'[model]\nspecies = ["Si"]\n[[datasets]]\npath = "{tiny_dataset}"\n'
+    cases = {"datasets[0].weight": base + "weight = -1.0\n",
+             "datasets[0].format": base + "format = 'cif'\n",
+             "datasets[0].labels": base + "labels = 'forces'\n",
+             "datasets[0].wieght": base + "wieght = 2.0\n",
+             "datasets[1].path": base + "[[datasets]]\nname = 'other'\n",
+             "phonons.mesh": base + "[phonons]\nphono3py_yaml = 'p.yaml'\nreference = 'r.xyz'\n"
+                                    "mesh = [11, 11]\n"}
+    for key, text in cases.items():
+        path = tmp_path / "cfg.toml"
+        path.write_text(text)
+        with pytest.raises(InputError) as caught:
+            train(path)
+        assert (caught.value.file, caught.value.key) == (str(path), key), str(caught.value)
