@@ -107,7 +107,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", phonons.ImaginaryModeWarning)
         written = fc.write(output)
-        options = dict(is_isotope=args.isotope, boundary_mfp=args.boundary_mfp)
+        options = dict(is_isotope=args.isotope, boundary_mfp=args.boundary_mfp,
+                       progress=True)
         results = [phonons.bulk_kappa(fc, args.mesh, args.temperatures, **options)]
         if args.lbte:
             results.append(phonons.bulk_kappa(fc, args.mesh, args.temperatures, method="lbte",
@@ -135,7 +136,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.no_plots:
         from phonons import plots
         written += [plots.plot_dispersion(fc, output / "dispersion.png"),
-                    plots.plot_dos(fc, output / "dos.png"),
+                    plots.plot_dos(fc, output / "dos.png", mesh=args.mesh),
                     plots.plot_accumulation(modes, output / "accumulation.png")]
     for result in results:
         print(result.summary())
