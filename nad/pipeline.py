@@ -108,6 +108,18 @@ def trapping(ham: VibronicHamiltonian | list[VibronicHamiltonian], nsteps: int, 
 
 
 
+def describe_case_time(case: dict, source: str) -> str:
+    """The trapping time ``tau_<source>`` (``"ml"`` or ``"tb"``) of a :func:`trapping_study`
+    case as '12.3 ± 0.4 ps', or 'not resolved (...)' without a number when the run does not
+    resolve it (a fit far beyond the run is no measurement)."""
+    span_ps = case["simulated_fs"] / 1000.0
+    fit = TimeConstantFit(case[f"tau_{source}_fs"], case[f"tau_{source}_error_fs"],
+                          "exponential", np.empty(0), bool(case[f"tau_{source}_resolved"]),
+                          reason=f"longer than {RESOLVED_SPANS:g}x the simulated "
+                                 f"{span_ps:.4g} ps")
+    return fit.describe("ps", 1000.0)
+
+
 def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                    trajectories: tuple[int, ...] = (3, 2), nframes: int = 300,
                    large: int = 48, large_frames: int = 200,
@@ -171,8 +183,9 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                 plots.plot_parity, np.abs(ref.coupling).ravel(), np.abs(coupling).ravel(),
                 label="|<trap|dH/dt|CBM>| (eV/fs)")
         results["cases"].append(case)
-        say(f"{large}x{large}, {nvac} vacancies: trapping time {fit.tau / 1000:.1f} ps (ML)"
-            + (f", {case['tau_tb_fs'] / 1000:.1f} ps (direct TB)" if "tau_tb_fs" in case else ""))
+        say(f"{large}x{large}, {nvac} vacancies: trapping time {describe_case_time(case, 'ml')}"
+            " (ML)" + (f", {describe_case_time(case, 'tb')} (direct TB)"
+                       if "tau_tb_fs" in case else ""))
     conc = np.array([c["concentration"] for c in results["cases"]])
     tau = np.array([c["tau_ml_fs"] for c in results["cases"]])
     tb_ref = [(c["concentration"], c["tau_tb_fs"]) for c in results["cases"] if "tau_tb_fs" in c]
