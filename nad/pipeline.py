@@ -120,6 +120,17 @@ def describe_case_time(case: dict, source: str) -> str:
     return fit.describe("ps", 1000.0)
 
 
+def plotted_trapping_times(cases: list[dict], source: str) -> tuple[np.ndarray, np.ndarray]:
+    """(τ in fs to draw, resolved) of ``tau_<source>`` of :func:`trapping_study` cases: the
+    fitted τ where resolved, its lower bound ``RESOLVED_SPANS`` x the simulated time where not
+    (the fit itself, possibly 10^13 ps, is no measurement)."""
+    resolved = np.array([bool(c[f"tau_{source}_resolved"]) for c in cases])
+    tau = np.array([c[f"tau_{source}_fs"] if ok else min(c[f"tau_{source}_fs"],
+                                                         RESOLVED_SPANS * c["simulated_fs"])
+                    for c, ok in zip(cases, resolved)], dtype=float)
+    return tau, resolved
+
+
 def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                    trajectories: tuple[int, ...] = (3, 2), nframes: int = 300,
                    large: int = 48, large_frames: int = 200,
@@ -187,12 +198,12 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
             " (ML)" + (f", {describe_case_time(case, 'tb')} (direct TB)"
                        if "tau_tb_fs" in case else ""))
     conc = np.array([c["concentration"] for c in results["cases"]])
-    tau = np.array([c["tau_ml_fs"] for c in results["cases"]])
-    tb_ref = [(c["concentration"], c["tau_tb_fs"]) for c in results["cases"] if "tau_tb_fs" in c]
+    tau, resolved = plotted_trapping_times(results["cases"], "ml")
+    tb_ref = [(c["concentration"], c["tau_tb_fs"]) for c in results["cases"]
+              if "tau_tb_fs" in c and c["tau_tb_resolved"]]     # a reference is a measurement
     figures["populations.png"] = partial(plots.plot_populations, curves)
     figures["trapping_vs_concentration.png"] = partial(
-        plots.plot_trapping_vs_concentration, conc, tau,
-        resolved=np.array([c["tau_ml_resolved"] for c in results["cases"]]),
+        plots.plot_trapping_vs_concentration, conc, tau, resolved=resolved,
         reference=tuple(np.array(v) for v in zip(*tb_ref)) if tb_ref else None)
     write_files_atomically(output, [
         ("results.json", lambda path: path.write_text(json.dumps(results, indent=2))),

@@ -256,3 +256,18 @@ def test_cli_constants_match_the_library():
     from nad.hopping import DISH_CPA_SCALE
     assert namd.DISH_CPA_SCALE == DISH_CPA_SCALE
     assert namd.TRAPPING_RESOLVED_SPANS == RESOLVED_SPANS
+
+
+def test_unresolved_trapping_times_are_drawn_as_lower_bounds():
+    """The figure draws an unresolved τ at its lower bound (10x the run), not at the fit, and
+    anchors the 1/c guide on a resolved point."""
+    from nad.pipeline import plotted_trapping_times
+    from nad.plots import one_over_c_guide
+
+    cases = [{"simulated_fs": 20_000.0, "tau_ml_fs": 1.9e16, "tau_ml_resolved": False},
+             {"simulated_fs": 20_000.0, "tau_ml_fs": 5_000.0, "tau_ml_resolved": True}]
+    tau, resolved = plotted_trapping_times(cases, "ml")
+    assert tau.tolist() == [200_000.0, 5_000.0] and resolved.tolist() == [False, True]
+    c = np.array([1.0, 2.0])
+    assert one_over_c_guide(c, tau, resolved).tolist() == [10_000.0, 5_000.0]
+    assert one_over_c_guide(c, tau, np.array([False, False])) is None
