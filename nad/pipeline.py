@@ -108,6 +108,29 @@ def trapping(ham: VibronicHamiltonian | list[VibronicHamiltonian], nsteps: int, 
 
 
 
+def describe_case_time(case: dict, source: str) -> str:
+    """The trapping time ``tau_<source>`` (``"ml"`` or ``"tb"``) of a :func:`trapping_study`
+    case as '12.3 ± 0.4 ps', or 'not resolved (...)' without a number when the run does not
+    resolve it (a fit far beyond the run is no measurement)."""
+    span_ps = case["simulated_fs"] / 1000.0
+    fit = TimeConstantFit(case[f"tau_{source}_fs"], case[f"tau_{source}_error_fs"],
+                          "exponential", np.empty(0), bool(case[f"tau_{source}_resolved"]),
+                          reason=f"longer than {RESOLVED_SPANS:g}x the simulated "
+                                 f"{span_ps:.4g} ps")
+    return fit.describe("ps", 1000.0)
+
+
+def plotted_trapping_times(cases: list[dict], source: str) -> tuple[np.ndarray, np.ndarray]:
+    """(τ in fs to draw, resolved) of ``tau_<source>`` of :func:`trapping_study` cases: the
+    fitted τ where resolved, its lower bound ``RESOLVED_SPANS`` x the simulated time where not
+    (the fit itself, possibly 10^13 ps, is no measurement)."""
+    resolved = np.array([bool(c[f"tau_{source}_resolved"]) for c in cases])
+    tau = np.array([c[f"tau_{source}_fs"] if ok else min(c[f"tau_{source}_fs"],
+                                                         RESOLVED_SPANS * c["simulated_fs"])
+                    for c, ok in zip(cases, resolved)], dtype=float)
+    return tau, resolved
+
+
 def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                    trajectories: tuple[int, ...] = (3, 2), nframes: int = 300,
                    large: int = 48, large_frames: int = 200,
@@ -171,15 +194,16 @@ def trapping_study(output: str | Path, sizes: tuple[int, ...] = (12, 24),
                 plots.plot_parity, np.abs(ref.coupling).ravel(), np.abs(coupling).ravel(),
                 label="|<trap|dH/dt|CBM>| (eV/fs)")
         results["cases"].append(case)
-        say(f"{large}x{large}, {nvac} vacancies: trapping time {fit.tau / 1000:.1f} ps (ML)"
-            + (f", {case['tau_tb_fs'] / 1000:.1f} ps (direct TB)" if "tau_tb_fs" in case else ""))
+        say(f"{large}x{large}, {nvac} vacancies: trapping time {describe_case_time(case, 'ml')}"
+            " (ML)" + (f", {describe_case_time(case, 'tb')} (direct TB)"
+                       if "tau_tb_fs" in case else ""))
     conc = np.array([c["concentration"] for c in results["cases"]])
-    tau = np.array([c["tau_ml_fs"] for c in results["cases"]])
-    tb_ref = [(c["concentration"], c["tau_tb_fs"]) for c in results["cases"] if "tau_tb_fs" in c]
+    tau, resolved = plotted_trapping_times(results["cases"], "ml")
+    tb_ref = [(c["concentration"], c["tau_tb_fs"]) for c in results["cases"]
+              if "tau_tb_fs" in c and c["tau_tb_resolved"]]     # a reference is a measurement
     figures["populations.png"] = partial(plots.plot_populations, curves)
     figures["trapping_vs_concentration.png"] = partial(
-        plots.plot_trapping_vs_concentration, conc, tau,
-        resolved=np.array([c["tau_ml_resolved"] for c in results["cases"]]),
+        plots.plot_trapping_vs_concentration, conc, tau, resolved=resolved,
         reference=tuple(np.array(v) for v in zip(*tb_ref)) if tb_ref else None)
     write_files_atomically(output, [
         ("results.json", lambda path: path.write_text(json.dumps(results, indent=2))),

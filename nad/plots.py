@@ -31,13 +31,25 @@ def plot_populations(curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray 
     return Path(path)
 
 
+def one_over_c_guide(concentration: np.ndarray, tau: np.ndarray, resolved: np.ndarray
+                     ) -> np.ndarray | None:
+    """τ ∝ 1/c through the first resolved point (τ in any unit), None when none is resolved."""
+    c, t, ok = (np.asarray(a) for a in (concentration, tau, resolved))
+    if not ok.any():
+        return None
+    first = int(np.argmax(ok))
+    return t[first] * c[first] / c
+
+
 def plot_trapping_vs_concentration(concentration: np.ndarray, tau: np.ndarray, path: str | Path,
                                    reference: tuple[np.ndarray, np.ndarray] | None = None,
                                    resolved: np.ndarray | None = None) -> Path:
-    """Trapping time (ps) vs vacancy concentration (log–log) with a 1/c guide → PNG.
+    """Trapping time (fs in, ps drawn) vs vacancy concentration (log–log) with a 1/c guide → PNG.
 
     ``resolved`` (bool per point, default all): points the run did not resolve are drawn as
-    open triangles labelled as such, not as measurements."""
+    open upward triangles at the ``tau`` given for them, which should be a lower bound (see
+    :func:`nad.pipeline.plotted_trapping_times`), labelled as such, not as measurements; the
+    1/c guide goes through the first resolved point (none without one)."""
     plt = _pyplot()
     c, t = np.asarray(concentration, float), np.asarray(tau, float) / 1000.0
     ok = np.ones(c.size, bool) if resolved is None else np.asarray(resolved, bool)
@@ -45,12 +57,13 @@ def plot_trapping_vs_concentration(concentration: np.ndarray, tau: np.ndarray, p
     ax.loglog(c[ok] * 100, t[ok], "o-", label="ML NA-MD (DISH)")
     if not ok.all():
         ax.loglog(c[~ok] * 100, t[~ok], "^", mfc="none", color="gray",
-                  label="not resolved (fit beyond the run)")
+                  label="not resolved (longer than drawn)")
     if reference is not None:
         ax.loglog(np.asarray(reference[0]) * 100, np.asarray(reference[1]) / 1000.0, "s",
                   label="direct TB")
-    guide = t[0] * c[0] / c
-    ax.loglog(c * 100, guide, ":", color="gray", label="∝ 1/c")
+    guide = one_over_c_guide(c, t, ok)
+    if guide is not None:
+        ax.loglog(c * 100, guide, ":", color="gray", label="∝ 1/c")
     ax.set_xlabel("S vacancy concentration (%)")
     ax.set_ylabel("trapping time (ps)")
     ax.legend(fontsize=8)

@@ -8,6 +8,7 @@ the diagonal).  PYXAID (built on Quantum ESPRESSO) writes them in Rydberg, the d
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,9 @@ from .hopping import NADInputError, VibronicHamiltonian
 
 RYDBERG = 13.605693122994  # eV
 UNITS = {"Ry": RYDBERG, "eV": 1.0}
+#: State energies spanning more than this (eV) at one step are implausible for the few states of
+#: an NA-MD active space: read in Ry, such files are most likely in eV (13.6x off).
+PLAUSIBLE_SPREAD_EV = 10.0
 
 
 def _factor(units: str) -> float:
@@ -52,12 +56,27 @@ def _read_matrix(path: Path, n: int | None) -> np.ndarray:
     return m
 
 
+def _check_unit_plausible(directory: Path, prefix: str, units: str, h: np.ndarray) -> None:
+    """Warn when Ry files look like eV files (state energies spanning too much, in eV)."""
+    if units != "Ry" or h.size == 0:
+        return
+    energies = np.diagonal(h, axis1=1, axis2=2).real
+    spread = float((energies.max(axis=1) - energies.min(axis=1)).max())
+    if spread > PLAUSIBLE_SPREAD_EV:
+        warnings.warn(f"{directory}: the {prefix}<k> state energies span {spread:.3g} eV when "
+                      f"read in Ry (implausible, more than {PLAUSIBLE_SPREAD_EV:g} eV): if the "
+                      "files are in eV, read them with units 'eV' (mts namd hop --units eV)",
+                      stacklevel=3)
+
+
 def read_hamiltonians(directory: str | Path, dt: float, prefix: str = "Ham_",
                       units: str = "Ry", states: list[int] | None = None,
                       labels: list[str] | None = None) -> VibronicHamiltonian:
     """Read all consecutive ``<prefix><k>_re/_im`` files of ``directory`` (dt in fs).
 
-    states: optional subset of state indices.  Raises :class:`NADInputError` naming the file
+    states: optional subset of state indices.  Files read in Ry whose state energies span more
+    than :data:`PLAUSIBLE_SPREAD_EV` at some step give a warning (eV files read as Ry are
+    13.6x off).  Raises :class:`NADInputError` naming the file
     for a missing partner file, a gap in the step numbering, inconsistent sizes or a
     non-Hermitian matrix.
     """
@@ -86,5 +105,6 @@ def read_hamiltonians(directory: str | Path, dt: float, prefix: str = "Ham_",
             raise NADInputError(f"{re_path} / {im_path}: hamiltonian not Hermitian "
                                 f"(max |H - H^†| = {herm:.3g} eV)")
         mats.append(h)
+    _check_unit_plausible(directory, prefix, units, np.array(mats))
     ham = VibronicHamiltonian.from_hamiltonian(np.array(mats), dt, labels)
     return ham.select(states) if states is not None else ham

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from nad.pipeline import trapping_study
+from nad.pipeline import describe_case_time, trapping_study
 
 
 def main(argv: list[str]) -> None:
@@ -44,8 +44,7 @@ def main(argv: list[str]) -> None:
         results = trapping_study(out, progress=lambda s: print(
             f"[{time.perf_counter() - start:6.0f} s] {s}", flush=True), **settings)
     for case in results["cases"]:
-        taus = [f"tau_{src.upper()} = {case[f'tau_{src}_fs'] / 1e3:.1f} ps"
-                + ("" if case[f"tau_{src}_resolved"] else " (over 10x the run: not resolved)")
+        taus = [f"tau_{src.upper()} = {describe_case_time(case, src)}"
                 for src in ("ml", "tb") if f"tau_{src}_fs" in case]
         print(f"c = {100 * case['concentration']:.4f} %: " + ", ".join(taus))
     print(f"wrote {out}")
