@@ -1,10 +1,12 @@
 """GiftBTE-compatible deterministic non-gray phonon BTE solver (numba kernels, no torch).
 
-Public API: read_input_folder(path) -> Problem, solve(problem) -> Result,
-write_outputs(result, directory).
+Public API: read_input_folder(path) -> Problem, or build_problem(mesh, materials, boundaries,
+settings) -> Problem in Python; solve(problem) -> Result; write_outputs(result, directory).
 """
+from .build import Settings, build_problem
 from .problem import (
     BoundaryCondition,
+    BoundaryKind,
     BTEInputError,
     Control,
     Geometry,
@@ -18,8 +20,8 @@ from .result import Result
 
 
 def read_input_folder(path, **kwargs):
-    """Read a GiftBTE run directory (holding input/CONTROL, GEOMETRY, PHONON); see bte.inputs."""
-    from .inputs import read_input_folder as _read
+    """Read a GiftBTE run directory (holding input/CONTROL, GEOMETRY, PHONON); see bte.giftbte."""
+    from .giftbte.reader import read_input_folder as _read
     return _read(path, **kwargs)
 
 
@@ -40,6 +42,6 @@ def write_outputs(result, directory, **kwargs):
     return _write(result, directory, **kwargs)
 
 
-__all__ = ["BTEInputError", "BoundaryCondition", "Control", "Geometry", "Material", "Mesh",
-           "ModeMaterial", "Problem", "Result", "SolverDivergedError", "read_input_folder", "solve",
-           "write_outputs"]
+__all__ = ["BTEInputError", "BoundaryCondition", "BoundaryKind", "Control", "Geometry", "Material",
+           "Mesh", "ModeMaterial", "Problem", "Result", "Settings", "SolverDivergedError",
+           "build_problem", "read_input_folder", "solve", "write_outputs"]

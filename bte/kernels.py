@@ -17,10 +17,18 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-# boundary kinds understood by update_boundaries: GiftBTE's BC types, plus two of this suite's
-# own (GiftBTE has neither): 6 partially specular wall, 7 prescribed heat-flux wall
-THERMALIZING, DIFFUSE, SPECULAR, INTERFACE, PERIODIC, KEEP = 1, 2, 3, 5, -1, 0
-PARTIAL, HEAT_FLUX = 6, 7
+from .problem import BoundaryKind
+
+# boundary kinds understood by update_boundaries (bte.problem.BoundaryKind), as plain ints for
+# the compiled code; any other kind keeps its incoming values (KEEP)
+THERMALIZING = int(BoundaryKind.THERMALIZING)
+DIFFUSE = int(BoundaryKind.DIFFUSE)
+SPECULAR = int(BoundaryKind.SPECULAR)
+INTERFACE = int(BoundaryKind.INTERFACE)
+PERIODIC = int(BoundaryKind.PERIODIC)
+KEEP = int(BoundaryKind.KEEP)
+PARTIAL = int(BoundaryKind.PARTIALLY_SPECULAR)
+HEAT_FLUX = int(BoundaryKind.HEAT_FLUX)
 
 
 @nb.njit(cache=True, inline="always")

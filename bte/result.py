@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .problem import Problem
+from .problem import BoundaryKind, Problem
 
 
 @dataclass
@@ -43,8 +43,9 @@ class Result:
     def peak_temperature_rise(self) -> dict[str, float] | None:
         """Hot-spot temperature rise (K) above the coldest thermalizing wall, from the BTE and
         from Fourier's law on the same mesh; None without a heat source or a wall."""
+        present = self.problem.geometry.bface_index
         walls = [bc.value for i, bc in self.problem.boundary_conditions.items()
-                 if bc.kind == 1 and np.isin(i, self.problem.geometry.bface_index)]
+                 if bc.kind == BoundaryKind.THERMALIZING and np.isin(i, present)]
         if self.temperature_fourier is None or not walls:
             return None
         sink = min(walls)

@@ -20,7 +20,7 @@ from .diffusion import build_diffusion
 from .geometry import least_squares_gradient, sweep_orders
 from .materials import pair_table
 from .parallel import Partition
-from .problem import BTEInputError, Problem, SolverDivergedError
+from .problem import BoundaryKind, BTEInputError, Problem, SolverDivergedError
 from .result import Result
 
 Callback = Callable[[int, float, float], None]
@@ -75,7 +75,7 @@ def pair_tables(problem: Problem, angles: AngularSet) -> dict[str, np.ndarray]:
     n_bands = {t.cap.shape[0] for t in tables}
     if len(n_bands) > 1:
         raise BTEInputError(f"the materials have different band counts {sorted(n_bands)}",
-                            problem.root / "input" / "PHONON", None, "BandNumber")
+                            None, None, "BandNumber")
     return {name: np.ascontiguousarray(np.stack([getattr(t, name) for t in tables]),
                                        dtype=np.float64)
             for name in ("speed", "tau", "cap", "heat", "lattice", "band_capacity")}
@@ -99,7 +99,7 @@ def _setup(problem: Problem) -> _Setup:
         sel = g.bface_index == index
         if not sel.any():
             continue
-        bf_kind[sel] = kernels.PERIODIC if bc.kind < 0 else bc.kind
+        bf_kind[sel] = bc.kind
         bf_value[sel] = bc.value
         if bc.kind == kernels.INTERFACE:
             for f in np.flatnonzero(sel):
@@ -172,9 +172,10 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
 
     present = set(np.unique(g.bface_index).tolist())
     pairs = [(i, bc.partner, bc.value - bcs[bc.partner].value) for i, bc in sorted(bcs.items())
-             if bc.kind < 0 and bc.partner in bcs and i in present
+             if bc.kind == BoundaryKind.PERIODIC and bc.partner in bcs and i in present
              and bc.value > bcs[bc.partner].value]
-    walls = {i: bc.value for i, bc in bcs.items() if bc.kind == 1 and i in present}
+    walls = {i: bc.value for i, bc in bcs.items()
+             if bc.kind == BoundaryKind.THERMALIZING and i in present}
     if pairs:
         hot, cold, dt = pairs[0]
         d = centre([cold]) - centre([hot])
@@ -186,7 +187,8 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
         dt = t_hot - t_cold
         how = f"thermalizing walls at {t_hot:g} K and {t_cold:g} K"
     else:
-        return None, None, "no driving temperature difference (no periodic offset, no two wall temperatures)"
+        return None, None, ("no driving temperature difference (no periodic offset, no two wall "
+                            "temperatures)")
     length = float(np.linalg.norm(d))
     d = d / length
     dim = problem.geometry_dimension
