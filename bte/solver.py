@@ -7,153 +7,20 @@ W m^-2, W m^-1 K^-1.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from . import kernels
-from .angles import AngularSet, angular_set, specular_map
 from .checkpoint import fingerprint, load_state, save_state
 from .diffusion import build_diffusion
-from .geometry import least_squares_gradient, sweep_orders
-from .materials import pair_table
+from .discretisation import discretise, initial_state, per_pair, residuals
 from .parallel import Partition
-from .problem import BoundaryKind, BTEInputError, Problem, SolverDivergedError
+from .problem import BoundaryKind, Problem, SolverDivergedError
 from .result import Result
 
 Callback = Callable[[int, float, float], None]
-
-
-@dataclass
-class _Setup:
-    """Arrays shared by every iteration (built once).
-
-    Pair tables (n_mat, nb, nd) stacked from bte.materials.PairTable: speed, tau, cap, heat,
-    lattice; band_capacity (n_mat, nb).
-    """
-
-    angles: AngularSet
-    cell_mat: np.ndarray
-    speed: np.ndarray
-    tau: np.ndarray
-    cap: np.ndarray
-    heat: np.ndarray
-    lattice: np.ndarray
-    band_capacity: np.ndarray
-    face_an: np.ndarray
-    order: np.ndarray
-    n_cycle_cells: np.ndarray
-    grad: tuple[np.ndarray, np.ndarray, np.ndarray]
-    bf_kind: np.ndarray
-    bf_value: np.ndarray
-    bf_flux: np.ndarray
-    bf_mat: np.ndarray
-    bf_trans: np.ndarray
-    bf_sn: np.ndarray
-    reflect: np.ndarray
-
-
-def problem_angles(problem: Problem) -> AngularSet:
-    """The direction set of ``problem`` (MaterialDimension, Angle_method, Ntheta, Nphi)."""
-    return angular_set(problem.material_dimension, problem.angle_method, problem.ntheta,
-                       problem.nphi)
-
-
-def face_area_normals(g) -> np.ndarray:
-    """(n_faces, 3) 1/m: each cell face's outward unit normal times its area over the volume of
-    the cell that owns it (the upwind divergence coefficients)."""
-    owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
-    return g.face_normal * (g.face_area / g.volume[owner])[:, None]
-
-
-def pair_tables(problem: Problem, angles: AngularSet) -> dict[str, np.ndarray]:
-    """Every material's bte.materials.PairTable on ``angles``, stacked over materials:
-    speed, tau, cap, heat, lattice (n_mat, nb, nd) and band_capacity (n_mat, nb)."""
-    tables = [pair_table(m, angles) for m in problem.materials]
-    n_bands = {t.cap.shape[0] for t in tables}
-    if len(n_bands) > 1:
-        raise BTEInputError(f"the materials have different band counts {sorted(n_bands)}",
-                            None, None, "BandNumber")
-    return {name: np.ascontiguousarray(np.stack([getattr(t, name) for t in tables]),
-                                       dtype=np.float64)
-            for name in ("speed", "tau", "cap", "heat", "lattice", "band_capacity")}
-
-
-def _setup(problem: Problem) -> _Setup:
-    g = problem.geometry
-    angles = problem_angles(problem)
-    cell_mat = np.ascontiguousarray(problem.cell_material, dtype=np.int64)
-    t = pair_tables(problem, angles)
-    face_an = face_area_normals(g)
-    order, n_cycle = sweep_orders(g, angles.directions)
-    grad = least_squares_gradient(problem.mesh, g, cell_mat)
-
-    nbf = g.n_bfaces
-    bf_kind = np.zeros(nbf, dtype=np.int64)
-    bf_value = np.zeros(nbf)
-    bf_trans = np.zeros((nbf, problem.n_bands))
-    bf_mat = cell_mat[g.bface_cell]
-    for index, bc in problem.boundary_conditions.items():
-        sel = g.bface_index == index
-        if not sel.any():
-            continue
-        bf_kind[sel] = bc.kind
-        bf_value[sel] = bc.value
-        if bc.kind == kernels.INTERFACE:
-            for f in np.flatnonzero(sel):
-                bf_trans[f] = bc.transmissivity[int(bf_mat[f])]
-    known = [kernels.THERMALIZING, kernels.DIFFUSE, kernels.SPECULAR, kernels.INTERFACE,
-             kernels.PERIODIC, kernels.PARTIAL, kernels.HEAT_FLUX]
-    bf_kind[~np.isin(bf_kind, known)] = kernels.KEEP
-    bf_sn = np.ascontiguousarray(g.bface_normal @ angles.directions.T)
-    reflect = np.zeros((nbf, angles.n_dir), dtype=np.int64)
-    spec = np.isin(bf_kind, [kernels.SPECULAR, kernels.PARTIAL])
-    if spec.any():
-        reflect[spec] = specular_map(angles.directions, g.bface_normal[spec])
-    # heat-flux walls: the prescribed inward flux q (W m^-2) is carried by a diffuse emission
-    # cap ΔT on top of the diffuse reflection, ΔT = q / Σ_bk w_k v_bk cap_bk |s_k·n|_in
-    bf_flux = np.where(bf_kind == kernels.HEAT_FLUX, bf_value, 0.0)
-    flux_walls = bf_kind == kernels.HEAT_FLUX
-    if flux_walls.any():
-        inward = np.where(bf_sn[flux_walls] < 0, -bf_sn[flux_walls], 0.0) * angles.weights
-        cv = (t["cap"] * t["speed"]).sum(1)[bf_mat[flux_walls]]             # (f, nd)
-        bf_value[flux_walls] /= (cv * inward).sum(1)
-    return _Setup(angles, cell_mat, t["speed"], t["tau"], t["cap"], t["heat"], t["lattice"],
-                  t["band_capacity"], np.ascontiguousarray(face_an), order, n_cycle, grad,
-                  bf_kind, bf_value, bf_flux, bf_mat, bf_trans, bf_sn, reflect)
-
-
-def _per_pair(cap: np.ndarray, material: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(nb, nd, n) array cap[material[i], b, k] · values[i], built band by band (no temporary
-    of the full size)."""
-    out = np.empty((cap.shape[1], cap.shape[2], len(material)))
-    for b in range(cap.shape[1]):
-        np.multiply(cap[:, b, :].T[:, material], values, out=out[b])
-    return out
-
-
-def _initial_state(s: _Setup, g, temp: np.ndarray):
-    """(level, temp − level, e, e_bnd) of a run starting from ``temp`` (K per cell).
-
-    The linear BTE is invariant under a uniform temperature shift: runs iterate on deviations
-    from the mean starting temperature, so a 1 K drive at 300 K is not resolved against a
-    300 K level (the synthetic correction amplifies that round-off by ~(L/Λ)² in thick cells);
-    the thermalizing walls' values in ``s.bf_value`` are shifted with it.  e is at equilibrium
-    with temp; the boundary values are the walls' temperatures, the partner cell's plus the
-    offset on periodic faces, and the adjacent cell's elsewhere.
-    """
-    level = float(np.average(temp, weights=g.volume))
-    temp = temp - level
-    walls = s.bf_kind == kernels.THERMALIZING
-    s.bf_value = np.where(walls, s.bf_value - level, s.bf_value)
-    e = _per_pair(s.cap, s.cell_mat, temp)
-    t_face = np.where(walls, s.bf_value, temp[g.bface_cell])
-    per = s.bf_kind == kernels.PERIODIC
-    partner = g.bface_partner[per]
-    t_face[per] = temp[g.bface_cell[partner]] + s.bf_value[per] - s.bf_value[partner]
-    return level, temp, e, _per_pair(s.cap, s.bf_mat, t_face)
 
 
 def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
@@ -197,22 +64,6 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
     return q_along * length / dt, d, how + ": kappa = (sum q.d V / V_box) * L / dT"
 
 
-def _errors(t_new, t_old, q_new, q_old, level):
-    """Convergence measures: mean change of T and of |q| per cell per iteration.
-
-    t_new, t_old are deviations from ``level`` (K).  err_q is GiftBTE's (normalised by
-    max|q|).  err_T is normalised by the temperature range of the field, not by max|T| in
-    absolute kelvin as GiftBTE does (which makes a run at 300–301 K 300 times looser than the
-    same run at 0–1 K); a uniform field falls back to the absolute max|T|."""
-    n = len(t_new)
-    absolute = np.abs(t_new + level).max()
-    scale = np.ptp(t_new) if np.ptp(t_new) > 1e-12 * absolute else absolute
-    err_t = np.abs(t_new - t_old).sum() / (n * max(scale, 1e-300))
-    qn, qo = np.linalg.norm(q_new, axis=1), np.linalg.norm(q_old, axis=1)
-    err_q = np.abs(qn - qo).sum() / (n * max(qn.max(), 1e-300))
-    return float(err_t), float(err_q)
-
-
 def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float | None = None,
           residual_flux: float | None = None, scheme: str | None = None,
           order: str | None = None, callback: Callback | None = None,
@@ -239,11 +90,11 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     second = order.startswith("2")
     limit = order == "2limit"
 
-    s = _setup(problem)
+    s = discretise(problem)
     g = problem.geometry
-    nb_, nd, nc = s.cap.shape[1], s.angles.n_dir, g.n_cells
+    nb_, nd, nc = s.shape
     dim = problem.material_dimension
-    w = s.angles.weights
+    w = s.weights
     # scalar bulk κ (trace/dim) of each material's pair table, for the diffusion operator
     kappa_mat = ((s.cap * s.speed**2 * s.tau) @ w).sum(1) / dim
     # Marshak conductance of thermalizing walls and interface conductance, per boundary face
@@ -251,7 +102,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     cv = band_cv[s.bf_mat]                                             # (nbf, nb)
     wall_h = cv.sum(1) * (0.5 if dim == 3 else 2 / np.pi)
     iface_g = (cv * s.bf_trans).sum(1) * (0.25 if dim == 3 else 1 / np.pi)
-    linked = s.bf_kind == kernels.INTERFACE
+    linked = s.bf_kind == BoundaryKind.INTERFACE
     iface_g[linked] = 0.5 * (iface_g[linked] + iface_g[g.bface_partner[linked]])
     upwind_h = band_cv.sum(1)[s.cell_mat] * (0.25 if dim == 3 else 1 / np.pi)
     diff = build_diffusion(g, kappa_mat[s.cell_mat], upwind_h, s.bf_kind, s.bf_value, wall_h,
@@ -269,7 +120,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
         fourier = build_diffusion(g, kappa_mat[s.cell_mat], np.zeros(nc), s.bf_kind, s.bf_value,
                                   np.full(g.n_bfaces, np.inf), iface_g, s.bf_flux)
         fourier = fourier.solve(heat, boundary=True)
-    level, temp, e, e_bnd = _initial_state(s, g, temp)
+    s, level, temp, e, e_bnd = initial_state(s, g.volume, temp)
 
     t_lat = np.empty(nc)
     t_en = np.empty(nc)
@@ -286,14 +137,13 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     converged = False
     rising = 0
     it = 0
-    g_off, g_nbr, g_w = s.grad
     # cap of the lagged inflows (incoming, not thermalizing), (nb, nd, nbf): the synthetic
     # correction δT adds cap δT there
-    inflow_cap = _per_pair(s.cap, s.bf_mat, np.ones(g.n_bfaces))
-    inflow_cap *= ((s.bf_sn < 0) & (s.bf_kind != kernels.THERMALIZING)[:, None]).T
+    inflow_cap = per_pair(s.cap, s.bf_mat, np.ones(g.n_bfaces))
+    inflow_cap *= ((s.bf_sn < 0) & (s.bf_kind != BoundaryKind.THERMALIZING)[:, None]).T
     # the cell whose correction the lagged inflow of a boundary face carries: the partner's
     # cell across a periodic pair (that is where the inflow comes from), else its own
-    inflow_cell = np.where(s.bf_kind == kernels.PERIODIC,
+    inflow_cell = np.where(s.bf_kind == BoundaryKind.PERIODIC,
                            g.bface_cell[np.maximum(g.bface_partner, 0)], g.bface_cell)
     part = Partition.for_pairs(nb_, nd, (s.cap > 0).any(0))
     outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
@@ -303,7 +153,8 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     first = 1
     if checkpoint is not None:
         key = fingerprint(nc, nb_, nd, int(synthetic), order, s.speed, s.tau, s.cap,
-                          s.lattice, s.heat, s.bf_kind, s.bf_value, s.bf_trans, heat, g.volume)
+                          s.lattice, s.heat_ratio, s.bf_kind, s.bf_value, s.bf_trans, heat,
+                          g.volume)
         state = load_state(checkpoint, key)
         if state is not None:
             e[...], e_bnd[...], temp = state["e"], state["e_bnd"], state["temp"]
@@ -313,22 +164,17 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
             it = first - 1
             max_iter = max(max_iter, first)    # a resumed run does at least one iteration
     for it in range(first, max_iter + 1):
-        kernels.sweep(e, e_bnd, temp, heat, s.cell_mat, s.speed, s.tau, s.cap, s.heat,
-                      s.angles.directions, g.face_offsets, g.face_neighbor, s.face_an,
-                      g.face_center, g.centroid, s.order, g_off, g_nbr, g_w, second, limit,
-                      g.bface_cell, g.bface_normal, g.bface_center, 0.0, None, part.active)
-        kernels.moments(e, w, s.angles.directions, s.cell_mat, s.speed, s.band_capacity,
-                        s.lattice, t_lat, t_en, t_band, flux, part.active)
+        kernels.sweep(e, e_bnd, temp, heat, s, second, limit, 0.0, None, part.active)
+        kernels.moments(e, s, t_lat, t_en, t_band, flux, part.active)
         part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)      # MPI: the one reduction
-        kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
-                                  s.bf_trans, s.reflect, s.bf_sn, w, s.speed, s.cap)
+        kernels.update_boundaries(e_bnd, s)
         delta = diff.solve(g_cell * (t_lat - temp), boundary=False) if synthetic else 0 * t_lat
         if diff.singular:   # closed domain: the level is fixed by energy conservation
             delta += t_level - np.average(t_lat + delta, weights=g.volume)
         temp = t_lat + delta
         # the reflected/periodic inflow carries the correction too, else the walls undo it
         e_bnd += inflow_cap * delta[inflow_cell]
-        err_t, err_q = _errors(t_lat, t_prev, flux, q_prev, level)
+        err_t, err_q = residuals(t_lat, t_prev, flux, q_prev, level)
         history.append((err_t, err_q))
         if callback is not None:
             callback(it, err_t, err_q)

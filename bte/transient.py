@@ -38,10 +38,17 @@ import numpy as np
 
 from . import kernels
 from .checkpoint import fingerprint, load_state, save_state
+from .discretisation import (
+    discretise,
+    face_area_normals,
+    initial_state,
+    pair_tables,
+    problem_angles,
+    residuals,
+)
 from .parallel import Partition
 from .problem import BoundaryKind, BTEInputError, Problem, SolverDivergedError
 from .result import Result
-from .solver import _errors, _initial_state, _setup, face_area_normals, pair_tables, problem_angles
 
 #: callback(step, t [s], err_T, err_q) after every time step
 TransientCallback = Callable[[int, float, float, float], None]
@@ -230,31 +237,25 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                           f"{stability['cfl']:.3g}); reduce TimeStep or use the implicit scheme",
                           RuntimeWarning, stacklevel=2)
 
-    s = _setup(problem)
+    s = discretise(problem)
     g = problem.geometry
-    nb_, nd, nc = s.cap.shape[1], s.angles.n_dir, g.n_cells
+    nb_, nd, nc = s.shape
     if problem.initial_temperature is not None:
         temp = np.array(problem.initial_temperature, dtype=np.float64)
     else:
         temp = np.full(nc, ctl.t_ref)
-    level, temp, e, e_bnd = _initial_state(s, g, temp)
+    s, level, temp, e, e_bnd = initial_state(s, g.volume, temp)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
-    g_off, g_nbr, g_w = s.grad
 
     part = Partition.for_pairs(nb_, nd, (s.cap > 0).any(0))
     outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
 
     def step_explicit(temp_old, heat_now, step_dt=dt):
-        kernels.explicit_step(e, e_bnd, temp_old, heat_now, step_dt, s.cell_mat, s.speed,
-                              s.tau, s.cap, s.heat, s.angles.directions, g.face_offsets,
-                              g.face_neighbor, s.face_an, g.face_center, g.centroid,
-                              g_off, g_nbr, g_w, second, limit, g.bface_cell,
-                              g.bface_normal, g.bface_center, part.active)
+        kernels.explicit_step(e, e_bnd, temp_old, heat_now, step_dt, s, second, limit,
+                              part.active)
 
     def boundaries():
-        kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
-                                  s.bf_trans, s.reflect, s.bf_sn, s.angles.weights,
-                                  s.speed, s.cap)
+        kernels.update_boundaries(e_bnd, s)
 
     t_lat, t_en = np.empty(nc), np.empty(nc)
     t_band, flux = np.empty((nb_, nc)), np.empty((nc, 3))
@@ -262,8 +263,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     def moments():
         """Moments of e, and (under MPI) the one reduction that also gathers e_bnd's outgoing
         values; call it before boundaries()."""
-        kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.speed,
-                        s.band_capacity, s.lattice, t_lat, t_en, t_band, flux, part.active)
+        kernels.moments(e, s, t_lat, t_en, t_band, flux, part.active)
         part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)
 
     # outgoing boundary values of the initial level, then the incoming ones from them
@@ -326,11 +326,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
         else:
             e_old = e.copy()
             for inner in range(1, max_inner + 1):  # noqa: B007 (the count is kept)
-                kernels.sweep(e, e_bnd, temp, heat_now, s.cell_mat, s.speed, s.tau, s.cap,
-                              s.heat, s.angles.directions, g.face_offsets,
-                              g.face_neighbor, s.face_an, g.face_center, g.centroid, s.order,
-                              g_off, g_nbr, g_w, second, limit, g.bface_cell, g.bface_normal,
-                              g.bface_center, 1.0 / dt, e_old, part.active)
+                kernels.sweep(e, e_bnd, temp, heat_now, s, second, limit, 1.0 / dt, e_old,
+                              part.active)
                 moments()
                 boundaries()
                 change = np.abs(t_lat - temp).max()
@@ -344,7 +341,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
             inner_total += inner
         temp = t_lat.copy()
         now = step * dt
-        err_t, err_q = _errors(t_lat, t_prev, flux, q_prev, level)
+        err_t, err_q = residuals(t_lat, t_prev, flux, q_prev, level)
         history.append((err_t, err_q))
         q_prev = flux.copy()
         if not np.all(np.isfinite(t_lat)):
