@@ -1,4 +1,6 @@
-"""Result of a steady BTE run (fields per cell and the effective conductivity)."""
+"""Results of BTE runs: the fields every run ends with (RunFields), the steady result with its
+effective conductivity (Result, also named SteadyResult) and the transient result with its time
+series (bte.transient.TransientResult).  Units: K, W m^-2, W m^-1 K^-1, s."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,20 +11,16 @@ from .problem import BoundaryKind, Problem
 
 
 @dataclass
-class Result:
-    """Fields of a converged (or stopped) run.
+class RunFields:
+    """The final fields of a run, steady or transient.
 
     temperature_lattice: (n_cells,) K, energy-conserving lattice temperature (TempLattice.dat);
     temperature_energy: (n_cells,) K, sum(e)/sum(C) (Temperature.dat);
     temperature_band: (n_bands, n_cells) K (Tempband.dat);
     heat_flux: (n_cells, 3) W m^-2 (HeatFlux.dat);
-    kappa_effective: W m^-1 K^-1 along kappa_direction, or None where the problem has no
-    driving temperature difference (e.g. heat generation between walls at one temperature);
-    kappa_method: how kappa_effective was computed, in words;
-    residual_history: per iteration (err_T, err_q) in GiftBTE's normalisation;
-    wall_time: s;
-    temperature_fourier: (n_cells,) K, Fourier's law on the same mesh (bulk κ, walls held at
-    their temperature, no phonon-boundary resistance) for problems with a heat source, else None.
+    iterations: iterations (steady) or time steps (transient) done;
+    residual_history: per iteration or step (err_T, err_q) in GiftBTE's normalisation;
+    wall_time: s; settings: the solver settings used, for the run record.
     """
 
     problem: Problem
@@ -30,14 +28,28 @@ class Result:
     temperature_energy: np.ndarray
     temperature_band: np.ndarray
     heat_flux: np.ndarray
-    kappa_effective: float | None
-    kappa_method: str
-    kappa_direction: np.ndarray | None
-    iterations: int
-    converged: bool
+    iterations: int = 0
     residual_history: list[tuple[float, float]] = field(default_factory=list)
     wall_time: float = 0.0
     settings: dict = field(default_factory=dict)
+
+
+@dataclass
+class Result(RunFields):
+    """A steady run: the fields of a converged (or stopped) iteration and κ.
+
+    kappa_effective: W m^-1 K^-1 along kappa_direction, or None where the problem has no
+    driving temperature difference (e.g. heat generation between walls at one temperature);
+    kappa_method: how kappa_effective was computed, in words;
+    converged: both residuals fell below their thresholds (False: stopped at max_iter);
+    temperature_fourier: (n_cells,) K, Fourier's law on the same mesh (bulk κ, walls held at
+    their temperature, no phonon-boundary resistance) for problems with a heat source, else None.
+    """
+
+    kappa_effective: float | None = None
+    kappa_method: str = ""
+    kappa_direction: np.ndarray | None = None
+    converged: bool = False
     temperature_fourier: np.ndarray | None = None
 
     def peak_temperature_rise(self) -> dict[str, float] | None:
@@ -51,3 +63,9 @@ class Result:
         sink = min(walls)
         return {"bte": float(self.temperature_lattice.max() - sink),
                 "fourier": float(self.temperature_fourier.max() - sink)}
+
+
+#: the steady result under the name that says so
+SteadyResult = Result
+
+__all__ = ["Result", "RunFields", "SteadyResult"]
