@@ -3,7 +3,6 @@
 Public API: read_input_folder(path) -> Problem, or build_problem(mesh, materials, boundaries,
 settings) -> Problem in Python; solve(problem) -> Result; write_outputs(result, directory).
 """
-from .build import Settings, build_problem
 from .problem import (
     BoundaryCondition,
     BoundaryKind,
@@ -14,9 +13,17 @@ from .problem import (
     Mesh,
     ModeMaterial,
     Problem,
+    Settings,
     SolverDivergedError,
 )
 from .result import Result
+
+
+def build_problem(mesh, materials, boundaries, settings=None, **kwargs):
+    """A validated Problem built in Python (mesh, materials, boundary conditions, Settings);
+    see bte.build.build_problem."""
+    from .build import build_problem as _build
+    return _build(mesh, materials, boundaries, settings, **kwargs)
 
 
 def read_input_folder(path, **kwargs):

@@ -6,6 +6,7 @@ in W m^-3, conductivity in W m^-1 K^-1.  Every array is a plain numpy array.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -227,6 +228,30 @@ class Geometry:
     @property
     def n_bfaces(self) -> int:
         return len(self.bface_cell)
+
+
+@dataclass
+class Settings:
+    """What a problem needs besides its mesh, materials and boundary conditions (the GiftBTE
+    keyword of each in brackets, which errors name).
+
+    control: solver settings (CONTROL); region_material: 0-based material of each mesh region
+    [GeometryMaterialType], None for material 0 everywhere; material_dimension: 3 (bulk) or 2
+    [MaterialDimension]; angle_method: 2 Gauss-Legendre or 1 uniform [Angle_method]; ntheta,
+    nphi [Ntheta, Nphi]; heat_source: W m^-3, one value [UniformHeat] or one per cell
+    [HeatFile]; initial_temperature: K per cell, or None [InitialTemperatureFile]; root: the
+    run directory paths are relative to (None for a problem without files).
+    """
+
+    control: Control = field(default_factory=Control)
+    region_material: Sequence[int] | np.ndarray | None = None
+    material_dimension: int = 3
+    angle_method: int = 2
+    ntheta: int = 4
+    nphi: int = 4
+    heat_source: float | np.ndarray = 0.0
+    initial_temperature: np.ndarray | None = None
+    root: Path | None = None
 
 
 @dataclass

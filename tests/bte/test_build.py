@@ -9,7 +9,8 @@ import pytest
 from bte_cases import MATERIALS
 
 import bte
-from bte import BoundaryCondition, BoundaryKind, Control, Material, Mesh, Settings
+from bte import BoundaryCondition, Control, Material, Mesh, Settings
+from bte import BoundaryKind as Kind
 
 SI15 = MATERIALS / "DATABASE" / "Si" / "Si_15.dat"
 THICKNESS = 1e-7          # m
@@ -41,10 +42,10 @@ def si15() -> Material:
     return Material("Si_15", v, tau, c, lattice / lattice.sum(), heat)
 
 
-CROSS_PLANE = [BoundaryCondition(1, BoundaryKind.SPECULAR),
-               BoundaryCondition(2, BoundaryKind.THERMALIZING, 301.0),
-               BoundaryCondition(3, BoundaryKind.THERMALIZING, 300.0),
-               BoundaryCondition(4, BoundaryKind.SPECULAR)]
+CROSS_PLANE = [BoundaryCondition(1, Kind.SPECULAR),
+               BoundaryCondition(2, Kind.THERMALIZING, 301.0),
+               BoundaryCondition(3, Kind.THERMALIZING, 300.0),
+               BoundaryCondition(4, Kind.SPECULAR)]
 
 
 def python_problem(**changes) -> bte.Problem:
@@ -60,7 +61,8 @@ def test_python_problem_matches_input_folder(case_factory):
     the same case written as a GiftBTE folder (COMSOL mesh, BC file, PHONON, CONTROL)."""
     run = case_factory("cross-plane/1e-7", "film",
                        mesh=("rect", [0.0, 1.0], np.linspace(0.0, 1.0, N_CELLS + 1)),
-                       bc=[(1, 3, 0), (2, 1, 301), (3, 1, 300), (4, 3, 0)],
+                       bc=[(1, Kind.SPECULAR, 0), (2, Kind.THERMALIZING, 301),
+                           (3, Kind.THERMALIZING, 300), (4, Kind.SPECULAR, 0)],
                        geometry={"ScaleX": THICKNESS, "ScaleY": THICKNESS},
                        phonon={"Ntheta": 4, "Nphi": 4}, control=CONTROL)
     from_files = bte.solve(bte.read_input_folder(run))
@@ -85,19 +87,19 @@ def test_builder_errors_name_the_setting(changes, key):
 
 def test_builder_boundary_errors():
     mesh = column_mesh(np.linspace(0.0, 1e-7, 3), 1e-7)
-    walls = {1: BoundaryCondition(1, BoundaryKind.PERIODIC, 1.0, partner=4),
-             4: BoundaryCondition(4, BoundaryKind.DIFFUSE)}
+    walls = {1: BoundaryCondition(1, Kind.PERIODIC, 1.0, partner=4),
+             4: BoundaryCondition(4, Kind.DIFFUSE)}
     with pytest.raises(bte.BTEInputError, match="point back") as info:
         bte.build_problem(mesh, [si15()], walls)
     assert info.value.key == "BoundaryType" and info.value.file is None
     with pytest.raises(bte.BTEInputError, match="boundary 2 .* no boundary condition"):
-        bte.build_problem(mesh, [si15()], [BoundaryCondition(1, BoundaryKind.DIFFUSE)])
+        bte.build_problem(mesh, [si15()], [BoundaryCondition(1, Kind.DIFFUSE)])
     with pytest.raises(bte.BTEInputError, match="unknown boundary type 8") as info:
         BoundaryCondition(2, 8)
     assert info.value.key == "BoundaryType"
     with pytest.raises(bte.BTEInputError, match="specularity") as info:
         bte.build_problem(mesh, [si15()],
-                          CROSS_PLANE[:3] + [BoundaryCondition(4, 6, 1.5)])
+                          CROSS_PLANE[:3] + [BoundaryCondition(4, Kind.PARTIALLY_SPECULAR, 1.5)])
     assert info.value.key == "BoundaryValue"
 
 
@@ -106,7 +108,8 @@ def test_reader_locates_builder_errors(case_factory):
     the reader naming the file the setting belongs in (the BC file)."""
     run = case_factory("cross-plane/1e-7", "unlisted",
                        mesh=("rect", [0.0, 1.0], np.linspace(0.0, 1.0, 3)),
-                       bc=[(1, 3, 0), (2, 1, 301), (3, 1, 300)])
+                       bc=[(1, Kind.SPECULAR, 0), (2, Kind.THERMALIZING, 301),
+                           (3, Kind.THERMALIZING, 300)])
     with pytest.raises(bte.BTEInputError, match="boundary 4") as info:
         bte.read_input_folder(run)
     assert info.value.file.endswith("test_bc.dat") and info.value.key == "BoundaryIndex"

@@ -12,6 +12,7 @@ import pytest
 from bte_cases import MATERIALS, make_case
 
 import bte
+from bte import BoundaryKind as Kind
 from bte.monitor import Monitor
 from bte.progress import ProgressLine
 from bte.result import RunFields
@@ -37,7 +38,8 @@ def film(tmp_path, **phonon):
     """A cross-plane film column, walls at 301 K and 300 K."""
     return bte.read_input_folder(make_case(
         tmp_path, "cross-plane/1e-7", "film", mesh=("rect", [0.0, 1.0], np.linspace(0, 1, 9)),
-        bc=[(1, 3, 0), (2, 1, 301), (3, 1, 300), (4, 3, 0)],
+        bc=[(1, Kind.SPECULAR, 0), (2, Kind.THERMALIZING, 301), (3, Kind.THERMALIZING, 300),
+            (4, Kind.SPECULAR, 0)],
         phonon={"Ntheta": 2, "Nphi": 2, **phonon}))
 
 
