@@ -1,7 +1,9 @@
 """GiftBTE-compatible deterministic non-gray phonon BTE solver (numba kernels, no torch).
 
 Public API: read_input_folder(path) -> Problem, or build_problem(mesh, materials, boundaries,
-settings) -> Problem in Python; solve(problem) -> Result; write_outputs(result, directory).
+settings) -> Problem in Python; solve(problem) -> Result (steady, with κ) or
+bte.transient.TransientResult; write_outputs(result, directory).  Progress: a
+bte.monitor.Monitor (monitor.iteration(step, time, err_T, err_q)) for both solvers.
 """
 from .problem import (
     BoundaryCondition,
@@ -34,8 +36,9 @@ def read_input_folder(path, **kwargs):
 
 def solve(problem, **kwargs):
     """Solve the BTE: the steady solver (bte.solver.solve), or the transient one
-    (bte.transient.solve_transient: scheme="explicit"|"implicit", save_every, callback(step, t,
-    err_T, err_q), ...) when CONTROL says State=Transient."""
+    (bte.transient.solve_transient: scheme="explicit"|"implicit", save_every, ...) when CONTROL
+    says State=Transient.  Both take monitor= (bte.monitor.Monitor) or their older callback=
+    (steady: callback(iteration, err_T, err_q); transient: callback(step, t, err_T, err_q))."""
     if problem.control.state == "Transient":
         from .transient import solve_transient
         return solve_transient(problem, **kwargs)
