@@ -49,3 +49,31 @@ def load_state(path: str | Path, key: str) -> dict[str, np.ndarray] | None:
         raise BTEInputError("the checkpoint belongs to another problem or other solver "
                             "settings; delete it to start afresh", path, None, "checkpoint")
     return state
+
+
+class Checkpointer:
+    """The checkpoint of one run, for both solvers: ``path`` (None: no checkpoints) holding the
+    state every ``every`` iterations or steps, under the fingerprint ``key`` of the problem and
+    settings.  Under MPI (``rank`` of ``size`` > 1) each rank keeps its own share of the state in
+    ``<path stem>.rank<r>.npz``.  fingerprint_parts: what a checkpoint must match (see
+    :func:`fingerprint`)."""
+
+    def __init__(self, path: str | Path | None, every: int, *fingerprint_parts, rank: int = 0,
+                 size: int = 1):
+        if path is not None and size > 1:
+            path = Path(path).with_suffix(f".rank{rank}.npz")
+        self.path = None if path is None else Path(path)
+        self.every = every
+        self.key = "" if path is None else fingerprint(*fingerprint_parts)
+
+    def resume(self) -> dict[str, np.ndarray] | None:
+        """The saved state, or None (no checkpoint, or checkpoints off)."""
+        return None if self.path is None else load_state(self.path, self.key)
+
+    def due(self, step: int) -> bool:
+        """Whether iteration/step ``step`` is to be saved."""
+        return self.path is not None and step % self.every == 0
+
+    def save(self, **state: np.ndarray) -> None:
+        """Write ``state`` (see save_state)."""
+        save_state(self.path, self.key, **state)

@@ -89,7 +89,9 @@ def build_diffusion(geometry, kappa_cell: np.ndarray, upwind_h: np.ndarray,
     jump_rhs = np.zeros(nc)
     wall = bf_kind == THERMALIZING
     gw = g.bface_area[wall] * (1.0 / (half[wall] + 1.0 / bf_wall_h[wall]) + upwind_h[cell[wall]])
-    rows.append(cell[wall]); cols.append(cell[wall]); vals.append(gw)
+    rows.append(cell[wall])
+    cols.append(cell[wall])
+    vals.append(gw)
     np.add.at(wall_rhs, cell[wall], gw * bf_value[wall])
     np.add.at(wall_rhs, cell, g.bface_area * bf_flux)
     linked = (bf_kind == PERIODIC) | (bf_kind == INTERFACE)
@@ -102,7 +104,9 @@ def build_diffusion(geometry, kappa_cell: np.ndarray, upwind_h: np.ndarray,
     # a periodic face is an interior face of the unrolled mesh: same upwind conductance
     gl = g.bface_area[linked] * (1.0 / res + np.where(per, 0.5 * (upwind_h[ci] + upwind_h[cj]),
                                                         0.0))
-    rows += [ci, ci]; cols += [ci, cj]; vals += [gl, -gl]
+    rows += [ci, ci]
+    cols += [ci, cj]
+    vals += [gl, -gl]
     np.add.at(jump_rhs, ci[per], gl[per] * (bf_value[linked][per] - bf_value[p][per]))
 
     mat = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),

@@ -17,10 +17,18 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-# boundary kinds understood by update_boundaries: GiftBTE's BC types, plus two of this suite's
-# own (GiftBTE has neither): 6 partially specular wall, 7 prescribed heat-flux wall
-THERMALIZING, DIFFUSE, SPECULAR, INTERFACE, PERIODIC, KEEP = 1, 2, 3, 5, -1, 0
-PARTIAL, HEAT_FLUX = 6, 7
+from .problem import BoundaryKind
+
+# boundary kinds understood by update_boundaries (bte.problem.BoundaryKind), as plain ints for
+# the compiled code; any other kind keeps its incoming values (KEEP)
+THERMALIZING = int(BoundaryKind.THERMALIZING)
+DIFFUSE = int(BoundaryKind.DIFFUSE)
+SPECULAR = int(BoundaryKind.SPECULAR)
+INTERFACE = int(BoundaryKind.INTERFACE)
+PERIODIC = int(BoundaryKind.PERIODIC)
+KEEP = int(BoundaryKind.KEEP)
+PARTIAL = int(BoundaryKind.PARTIALLY_SPECULAR)
+HEAT_FLUX = int(BoundaryKind.HEAT_FLUX)
 
 
 @nb.njit(cache=True, inline="always")
@@ -92,24 +100,28 @@ def _store_outgoing(ek, ebk, grad, second_order, sx, sy, sz, bf_cell, bf_normal,
 
 
 @nb.njit(parallel=True, cache=True)
-def sweep(e, e_bnd, temperature, heat, cell_mat, speed, tau, cap, heat_ratio, dirs,
-          face_off, face_nbr, face_an, face_center, centroid, order,
-          g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center,
-          inv_dt=0.0, e_old=None, active=None):
+def sweep(e, e_bnd, temperature, heat, d, second_order, limit, inv_dt=0.0, e_old=None,
+          active=None):
     """One source-iteration sweep of every (band, direction), in place.
 
     e (nb, nd, nc): intensities, overwritten with the new iterate; e_bnd (nb, nd, nbf): on
     entry the incoming boundary values (for directions entering the domain), on exit also the
     outgoing face values (directions leaving it).  temperature (nc,) K: the equilibrium
-    temperature of the source term C_b T; heat (nc,) W m^-3.  Material tables (n_mat, nb):
-    vel m/s, tau s, cap J m^-3 K^-1, heat_ratio.  face_an (nf, 3): A n / V of the owning cell
-    (1/m).  order (nd, nc): sweep order per direction.  Backward-Euler time step (bte.transient):
+    temperature of the source term C_b T; heat (nc,) W m^-3.  d: the problem's
+    bte.discretisation.Discretisation (pair tables, geometry, sweep orders, gradient
+    stencils).  second_order, limit: reconstruction and limiter.  Backward-Euler time step:
     inv_dt = 1/Δt (1/s) adds the absorption inv_dt and the source inv_dt·e_old (e_old the
     intensities at the previous time level, same shape as e); steady sweeps omit both.
     active (nb·nd,) bool: sweep only the pairs t = b·nd + k marked (this MPI rank's share of
     the pairs that hold modes); None sweeps all.
     """
     n_b, n_d, n_c = e.shape
+    cell_mat, speed, tau, cap, heat_ratio, dirs = (d.cell_mat, d.speed, d.tau, d.cap,
+                                                   d.heat_ratio, d.dirs)
+    face_off, face_nbr, face_an, face_center, centroid, order = (
+        d.face_off, d.face_nbr, d.face_an, d.face_center, d.centroid, d.order)
+    g_off, g_nbr, g_w, bf_cell, bf_normal, bf_center = (d.g_off, d.g_nbr, d.g_w, d.bf_cell,
+                                                        d.bf_normal, d.bf_center)
     for t in nb.prange(n_b * n_d):
         if active is not None and not active[t]:
             continue
@@ -159,10 +171,7 @@ def sweep(e, e_bnd, temperature, heat, cell_mat, speed, tau, cap, heat_ratio, di
 
 
 @nb.njit(parallel=True, cache=True)
-def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, speed, tau, cap, heat_ratio, dirs,
-                  face_off, face_nbr, face_an, face_center, centroid,
-                  g_off, g_nbr, g_w, second_order, limit, bf_cell, bf_normal, bf_center,
-                  active=None):
+def explicit_step(e, e_bnd, temperature, heat, dt, d, second_order, limit, active=None):
     """One forward-Euler time step of every (band, direction), in place (GiftBTE's transient
     scheme): e += dt [(cap T − e)/τ + h Q − Σ_f v (s·n) A/V e_f] per pair, with upwind face values
     e_f of the old level (reconstructed with the least-squares gradient when second_order).
@@ -173,6 +182,12 @@ def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, speed, tau, cap, he
     them.  active: as in :func:`sweep`.
     """
     n_b, n_d, n_c = e.shape
+    cell_mat, speed, tau, cap, heat_ratio, dirs = (d.cell_mat, d.speed, d.tau, d.cap,
+                                                   d.heat_ratio, d.dirs)
+    face_off, face_nbr, face_an, face_center, centroid = (d.face_off, d.face_nbr, d.face_an,
+                                                          d.face_center, d.centroid)
+    g_off, g_nbr, g_w, bf_cell, bf_normal, bf_center = (d.g_off, d.g_nbr, d.g_w, d.bf_cell,
+                                                        d.bf_normal, d.bf_center)
     for t in nb.prange(n_b * n_d):
         if active is not None and not active[t]:
             continue
@@ -223,17 +238,19 @@ def explicit_step(e, e_bnd, temperature, heat, dt, cell_mat, speed, tau, cap, he
 
 
 @nb.njit(parallel=True, cache=True)
-def moments(e, weights, dirs, cell_mat, speed, band_capacity, lattice, t_lattice, t_energy,
-            t_band, flux, active=None):
+def moments(e, d, t_lattice, t_energy, t_band, flux, active=None):
     """Angular moments per cell, accumulated in one pass over e (cells in parallel chunks).
 
     t_band (nb, nc) K = Σ_k w_k e / C_b with C_b = band_capacity (n_mat, nb);
     t_lattice = Σ_bk w_k lattice e (energy-conserving, lattice (n_mat, nb, nd));
     t_energy = Σ_b C_b T_b / ΣC; flux (nc, 3) W m^-2 = Σ_b Σ_k w_k speed s_k e.  With active
     (nb·nd,) bool only the marked pairs contribute: the moments are linear in e, so the partial
-    moments of the MPI ranks add up to the full ones.
+    moments of the MPI ranks add up to the full ones.  d: the Discretisation (weights,
+    dirs, cell_mat, speed, band_capacity, lattice).
     """
     n_b, n_d, n_c = e.shape
+    weights, dirs, cell_mat, speed, band_capacity, lattice = (
+        d.weights, d.dirs, d.cell_mat, d.speed, d.band_capacity, d.lattice)
     chunk = 512
     for ch in nb.prange((n_c + chunk - 1) // chunk):
         c0 = ch * chunk
@@ -291,8 +308,7 @@ def _wall_fluxes(ebk, bf, weights, sn, speed, cap):
 
 
 @nb.njit(parallel=True, cache=True)
-def update_boundaries(e_bnd, bf_kind, bf_partner, bf_value, bf_mat, bf_trans, reflect,
-                      bf_sn, weights, speed, cap):
+def update_boundaries(e_bnd, d):
     """New incoming boundary values from the outgoing ones (after a sweep), per band.
 
     Per band and face, F and G are the outgoing flux and the incoming conductance
@@ -306,9 +322,13 @@ def update_boundaries(e_bnd, bf_kind, bf_partner, bf_value, bf_mat, bf_trans, re
     GiftBTE's form when t_own + t_other = 1); 6 partially specular with specularity
     p = bf_value: p × specular + (1 − p) × diffuse; 7 heat-flux wall: F/G + ΔT with ΔT =
     bf_value (K) chosen by the caller so that the net inward flux is the prescribed one; 0:
-    keep).  bf_sn (nbf, nd) = s_k·n; speed, cap (n_mat, nb, nd) pair tables.
+    keep).  bf_sn (nbf, nd) = s_k·n; speed, cap (n_mat, nb, nd) pair tables; all of them
+    fields of the Discretisation d.
     """
     n_b, n_d, n_bf = e_bnd.shape
+    bf_kind, bf_partner, bf_value, bf_mat, bf_trans, reflect = (
+        d.bf_kind, d.bf_partner, d.bf_value, d.bf_mat, d.bf_trans, d.reflect)
+    bf_sn, weights, speed, cap = d.bf_sn, d.weights, d.speed, d.cap
     for b in nb.prange(n_b):
         ebk = e_bnd[b]
         out = np.zeros(n_bf)

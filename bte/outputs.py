@@ -32,7 +32,7 @@ import numpy as np
 
 from mtscore.atomic import write_files_atomically
 
-from .result import Result
+from .result import RunFields
 
 #: Schema version of kappa.json (bump when a field changes meaning).
 KAPPA_JSON_VERSION = 1
@@ -91,7 +91,7 @@ def _write_table(path: Path, columns: Sequence[np.ndarray]) -> None:
             fh.write("\n")
 
 
-def _xyz(result: Result) -> np.ndarray:
+def _xyz(result: RunFields) -> np.ndarray:
     """Cell centroids as an (n_cells, 3) array in m (missing axes filled with 0)."""
     c = np.asarray(result.problem.geometry.centroid, dtype=np.float64)
     if c.ndim == 1:
@@ -101,7 +101,7 @@ def _xyz(result: Result) -> np.ndarray:
     return c[:, :3]
 
 
-def _check_shapes(result: Result) -> tuple[int, int]:
+def _check_shapes(result: RunFields) -> tuple[int, int]:
     """Validate the field shapes of ``result``; return (n_cells, n_bands)."""
     n = int(np.asarray(result.problem.geometry.centroid).shape[0])
     tb = np.asarray(result.temperature_band)
@@ -118,17 +118,17 @@ def _check_shapes(result: Result) -> tuple[int, int]:
     return n, int(tb.shape[0])
 
 
-def write_temp_lattice(result: Result, path: Path) -> None:
+def write_temp_lattice(result: RunFields, path: Path) -> None:
     """TempLattice.dat: x y z (m) T_lattice (K) per cell."""
     _write_table(path, [*_xyz(result).T, np.asarray(result.temperature_lattice, np.float64)])
 
 
-def write_temperature(result: Result, path: Path) -> None:
+def write_temperature(result: RunFields, path: Path) -> None:
     """Temperature.dat: x y z (m) T_energy (K) per cell."""
     _write_table(path, [*_xyz(result).T, np.asarray(result.temperature_energy, np.float64)])
 
 
-def write_tempband(result: Result, path: Path) -> None:
+def write_tempband(result: RunFields, path: Path) -> None:
     """Tempband.dat: band (1-based) x y z (m) T_b (K); all cells of band 1, then band 2, ..."""
     tb = np.asarray(result.temperature_band, dtype=np.float64)
     n_bands, n = tb.shape
@@ -136,7 +136,7 @@ def write_tempband(result: Result, path: Path) -> None:
     _write_table(path, [np.repeat(np.arange(1, n_bands + 1), n), *xyz.T, tb.ravel()])
 
 
-def write_heat_flux(result: Result, path: Path) -> None:
+def write_heat_flux(result: RunFields, path: Path) -> None:
     """HeatFlux.dat: x y z (m) q_x q_y q_z (W m^-2) per cell."""
     _write_table(path, [*_xyz(result).T, *np.asarray(result.heat_flux, np.float64).T])
 
@@ -178,7 +178,11 @@ def _package_version() -> str | None:
         return None
 
 
-def kappa_record(result: Result, directory: str | Path | None = None) -> dict[str, Any]:
+#: kappa_method of a transient run's kappa.json
+TRANSIENT_KAPPA_METHOD = "transient run (no effective conductivity)"
+
+
+def kappa_record(result: RunFields, directory: str | Path | None = None) -> dict[str, Any]:
     """The content of kappa.json as a dict of plain JSON values.
 
     Keys: version (schema), mts_version, kappa_effective (W m^-1 K^-1 or None),
@@ -187,18 +191,20 @@ def kappa_record(result: Result, directory: str | Path | None = None) -> dict[st
     n_directions (when the solver put it in settings), settings, run_directory (the input
     folder), output_directory, warnings (from the problem), peak_temperature_rise_K ({"bte",
     "fourier"} hot-spot rise above the coldest wall, K, for heated problems; else None).
+    A transient result has no κ: kappa_effective and kappa_direction are None there.
     """
     problem = result.problem
+    steady = hasattr(result, "kappa_effective")
     settings = dict(result.settings or {})
     history = [[_jsonable(t), _jsonable(q)] for t, q in (result.residual_history or [])]
     n_dir = settings.get("n_directions")
     return {
         "version": KAPPA_JSON_VERSION,
         "mts_version": _package_version(),
-        "kappa_effective": _jsonable(result.kappa_effective),
+        "kappa_effective": _jsonable(result.kappa_effective) if steady else None,
         "kappa_unit": "W/mK",
-        "kappa_direction": _jsonable(result.kappa_direction),
-        "kappa_method": result.kappa_method,
+        "kappa_direction": _jsonable(result.kappa_direction) if steady else None,
+        "kappa_method": result.kappa_method if steady else TRANSIENT_KAPPA_METHOD,
         "iterations": int(result.iterations),
         "converged": bool(result.converged),
         "residual_history": history,
@@ -211,11 +217,11 @@ def kappa_record(result: Result, directory: str | Path | None = None) -> dict[st
         "run_directory": _jsonable(getattr(problem, "root", None)),
         "output_directory": None if directory is None else os.fspath(Path(directory).resolve()),
         "warnings": [str(w) for w in (getattr(problem, "warnings", None) or [])],
-        "peak_temperature_rise_K": result.peak_temperature_rise(),
+        "peak_temperature_rise_K": result.peak_temperature_rise() if steady else None,
     }
 
 
-def write_kappa_json(result: Result, path: Path, directory: str | Path | None = None) -> None:
+def write_kappa_json(result: RunFields, path: Path, directory: str | Path | None = None) -> None:
     """kappa.json: see :func:`kappa_record` (strict JSON, one key per line)."""
     record = kappa_record(result, directory)
     # one key per line, each value compact (a long residual history stays one line)
@@ -262,7 +268,7 @@ def mesh_cell_blocks(mesh) -> tuple[list[tuple[str, np.ndarray]], np.ndarray]:
     return blocks, order
 
 
-def write_vtu(result: Result, path: Path) -> None:
+def write_vtu(result: RunFields, path: Path) -> None:
     """result.vtu (via meshio; ``result`` may also be a bte.transient.Snapshot, which has the
     same field attributes): mesh points in m, cells grouped by type, and cell data
     TempLattice (K), Temperature (K), HeatFlux (W m^-2, 3-vector), Region (0-based int) and
@@ -307,7 +313,7 @@ OUTPUT_FILES: tuple[str, ...] = ("TempLattice.dat", "Temperature.dat", "Tempband
                                  "HeatFlux.dat", "kappa.json", "result.vtu")
 
 
-def _steady_writers(result: Result, directory: Path) -> list[tuple[str, Callable[[Path], None]]]:
+def _steady_writers(result: RunFields, directory: Path) -> list[tuple[str, Callable[[Path], None]]]:
     """(file name, writer) of a steady run, in the order of :data:`OUTPUT_FILES`."""
     return [("TempLattice.dat", lambda p: write_temp_lattice(result, p)),
             ("Temperature.dat", lambda p: write_temperature(result, p)),
@@ -363,7 +369,7 @@ def write_pvd(entries: Sequence[tuple[float, str]], path: Path) -> None:
     Path(path).write_text("\n".join(lines), encoding="ascii")
 
 
-def write_outputs(result: Result, directory: str | Path) -> list[Path]:
+def write_outputs(result: RunFields, directory: str | Path) -> list[Path]:
     """Write all output files of ``result`` into ``directory`` (created if missing), atomically.
 
     Steady run: TempLattice.dat, Temperature.dat, Tempband.dat, HeatFlux.dat (GiftBTE columns,

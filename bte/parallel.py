@@ -76,6 +76,10 @@ class Partition:
         return cls(comm, active, n_bands, n_dir)
 
     @property
+    def rank(self) -> int:
+        return 0 if self.comm is None else self.comm.Get_rank()
+
+    @property
     def size(self) -> int:
         return 1 if self.comm is None else self.comm.Get_size()
 

@@ -6,7 +6,9 @@ in W m^-3, conductivity in W m^-1 K^-1.  Every array is a plain numpy array.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import IntEnum
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,22 @@ class BTEInputError(InputError):
 
 class SolverDivergedError(RuntimeError):
     """The steady iteration diverged (NaN/inf, or both residuals rising for 10 iterations)."""
+
+
+class BoundaryKind(IntEnum):
+    """Boundary types of the BC file: GiftBTE's numbers (giftbte-spec.md §1.6) plus two of this
+    suite's own (6 and 7).  Every periodic type (any negative number in the file, naming the
+    partner boundary) is stored as PERIODIC with the partner in BoundaryCondition.partner."""
+
+    PERIODIC = -1           # BoundaryValue: this side's temperature offset, K
+    KEEP = 0                # GiftBTE's type 0: incoming values kept (legacy, avoid)
+    THERMALIZING = 1        # black wall; BoundaryValue: its temperature, K
+    DIFFUSE = 2             # diffusely reflecting, adiabatic
+    SPECULAR = 3            # specularly reflecting, adiabatic
+    LEGACY_INTERFACE = 4    # GiftBTE's type 4: reads an interface file, then kept (legacy)
+    INTERFACE = 5           # diffuse mismatch with per-band transmissivities
+    PARTIALLY_SPECULAR = 6  # ours; BoundaryValue: specularity p in [0, 1]
+    HEAT_FLUX = 7           # ours; BoundaryValue: inward heat flux, W m^-2
 
 
 @dataclass
@@ -114,20 +132,27 @@ class ModeMaterial:
 class BoundaryCondition:
     """One entry of the BC file.
 
-    kind: 1 thermalizing, 2 diffuse, 3 specular, 5 interface (DMM), -1 periodic (partner set),
-    0/4 legacy (kept, no update); beyond GiftBTE: 6 partially specular wall, 7 heat-flux wall.
-    value: wall temperature (K) for kind 1, temperature offset (K) for periodic, specularity
-    p in [0, 1] for kind 6, inward heat flux (W m^-2) for kind 7; partner: the partner
-    boundary index for periodic; transmissivity: for kind 5, material index (0-based) ->
-    per-band transmissivity from that material.
+    kind: a BoundaryKind (an int such as the BC file's number is converted).
+    value: wall temperature (K) for THERMALIZING, temperature offset (K) for PERIODIC,
+    specularity p in [0, 1] for PARTIALLY_SPECULAR, inward heat flux (W m^-2) for HEAT_FLUX;
+    partner: the partner boundary index for PERIODIC; transmissivity: for INTERFACE, material
+    index (0-based) -> per-band transmissivity from that material.
     """
 
     index: int
-    kind: int
+    kind: BoundaryKind
     value: float = 0.0
     partner: int | None = None
     transmissivity: dict[int, np.ndarray] | None = None
     source: str = ""          # "file:line" of the entry, for messages
+
+    def __post_init__(self):
+        try:
+            self.kind = BoundaryKind(self.kind)
+        except ValueError:
+            raise BTEInputError(f"unknown boundary type {self.kind} (1 thermalizing, 2 diffuse, "
+                                "3 specular, 5 interface, 6 partially specular, 7 heat flux, "
+                                "negative periodic)", None, None, "BoundaryType") from None
 
 
 @dataclass
@@ -203,6 +228,30 @@ class Geometry:
     @property
     def n_bfaces(self) -> int:
         return len(self.bface_cell)
+
+
+@dataclass
+class Settings:
+    """What a problem needs besides its mesh, materials and boundary conditions (the GiftBTE
+    keyword of each in brackets, which errors name).
+
+    control: solver settings (CONTROL); region_material: 0-based material of each mesh region
+    [GeometryMaterialType], None for material 0 everywhere; material_dimension: 3 (bulk) or 2
+    [MaterialDimension]; angle_method: 2 Gauss-Legendre or 1 uniform [Angle_method]; ntheta,
+    nphi [Ntheta, Nphi]; heat_source: W m^-3, one value [UniformHeat] or one per cell
+    [HeatFile]; initial_temperature: K per cell, or None [InitialTemperatureFile]; root: the
+    run directory paths are relative to (None for a problem without files).
+    """
+
+    control: Control = field(default_factory=Control)
+    region_material: Sequence[int] | np.ndarray | None = None
+    material_dimension: int = 3
+    angle_method: int = 2
+    ntheta: int = 4
+    nphi: int = 4
+    heat_source: float | np.ndarray = 0.0
+    initial_temperature: np.ndarray | None = None
+    root: Path | None = None
 
 
 @dataclass

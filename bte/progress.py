@@ -115,6 +115,11 @@ class ProgressLine:
 
     __call__ = update
 
+    def iteration(self, step: int, time: float | None, err_t: float, err_q: float) -> None:
+        """bte.monitor.Monitor: show a steady iteration, or a time step with its time (s)."""
+        extra = "" if time is None else f"step {step}  t {time:.4e} s"
+        self.update(step, err_t, err_q, extra=extra)
+
     def close(self, message: str = "") -> None:
         """Show the last iterate if it was not shown yet, end the line, print ``message``."""
         if self._closed:

@@ -13,147 +13,16 @@ from typing import Callable
 
 import numpy as np
 
-from . import kernels
-from .angles import AngularSet, angular_set, specular_map
-from .checkpoint import fingerprint, load_state, save_state
-from .diffusion import build_diffusion
-from .geometry import least_squares_gradient, sweep_orders
-from .materials import pair_table
-from .parallel import Partition
-from .problem import BTEInputError, Problem, SolverDivergedError
+from .checkpoint import Checkpointer
+from .diffusion import DiffusionOperator, build_diffusion
+from .discretisation import Discretisation, discretise, per_pair, residuals
+from .monitor import Monitor, monitor_of
+from .problem import BoundaryKind, Problem, SolverDivergedError
 from .result import Result
+from .transport import Transport
 
+#: the steady solver's old callback(iteration, err_T, err_q); see bte.monitor
 Callback = Callable[[int, float, float], None]
-
-
-@dataclass
-class _Setup:
-    """Arrays shared by every iteration (built once).
-
-    Pair tables (n_mat, nb, nd) stacked from bte.materials.PairTable: speed, tau, cap, heat,
-    lattice; band_capacity (n_mat, nb).
-    """
-
-    angles: AngularSet
-    cell_mat: np.ndarray
-    speed: np.ndarray
-    tau: np.ndarray
-    cap: np.ndarray
-    heat: np.ndarray
-    lattice: np.ndarray
-    band_capacity: np.ndarray
-    face_an: np.ndarray
-    order: np.ndarray
-    n_cycle_cells: np.ndarray
-    grad: tuple[np.ndarray, np.ndarray, np.ndarray]
-    bf_kind: np.ndarray
-    bf_value: np.ndarray
-    bf_flux: np.ndarray
-    bf_mat: np.ndarray
-    bf_trans: np.ndarray
-    bf_sn: np.ndarray
-    reflect: np.ndarray
-
-
-def problem_angles(problem: Problem) -> AngularSet:
-    """The direction set of ``problem`` (MaterialDimension, Angle_method, Ntheta, Nphi)."""
-    return angular_set(problem.material_dimension, problem.angle_method, problem.ntheta,
-                       problem.nphi)
-
-
-def face_area_normals(g) -> np.ndarray:
-    """(n_faces, 3) 1/m: each cell face's outward unit normal times its area over the volume of
-    the cell that owns it (the upwind divergence coefficients)."""
-    owner = np.repeat(np.arange(g.n_cells), np.diff(g.face_offsets))
-    return g.face_normal * (g.face_area / g.volume[owner])[:, None]
-
-
-def pair_tables(problem: Problem, angles: AngularSet) -> dict[str, np.ndarray]:
-    """Every material's bte.materials.PairTable on ``angles``, stacked over materials:
-    speed, tau, cap, heat, lattice (n_mat, nb, nd) and band_capacity (n_mat, nb)."""
-    tables = [pair_table(m, angles) for m in problem.materials]
-    n_bands = {t.cap.shape[0] for t in tables}
-    if len(n_bands) > 1:
-        raise BTEInputError(f"the materials have different band counts {sorted(n_bands)}",
-                            problem.root / "input" / "PHONON", None, "BandNumber")
-    return {name: np.ascontiguousarray(np.stack([getattr(t, name) for t in tables]),
-                                       dtype=np.float64)
-            for name in ("speed", "tau", "cap", "heat", "lattice", "band_capacity")}
-
-
-def _setup(problem: Problem) -> _Setup:
-    g = problem.geometry
-    angles = problem_angles(problem)
-    cell_mat = np.ascontiguousarray(problem.cell_material, dtype=np.int64)
-    t = pair_tables(problem, angles)
-    face_an = face_area_normals(g)
-    order, n_cycle = sweep_orders(g, angles.directions)
-    grad = least_squares_gradient(problem.mesh, g, cell_mat)
-
-    nbf = g.n_bfaces
-    bf_kind = np.zeros(nbf, dtype=np.int64)
-    bf_value = np.zeros(nbf)
-    bf_trans = np.zeros((nbf, problem.n_bands))
-    bf_mat = cell_mat[g.bface_cell]
-    for index, bc in problem.boundary_conditions.items():
-        sel = g.bface_index == index
-        if not sel.any():
-            continue
-        bf_kind[sel] = kernels.PERIODIC if bc.kind < 0 else bc.kind
-        bf_value[sel] = bc.value
-        if bc.kind == kernels.INTERFACE:
-            for f in np.flatnonzero(sel):
-                bf_trans[f] = bc.transmissivity[int(bf_mat[f])]
-    known = [kernels.THERMALIZING, kernels.DIFFUSE, kernels.SPECULAR, kernels.INTERFACE,
-             kernels.PERIODIC, kernels.PARTIAL, kernels.HEAT_FLUX]
-    bf_kind[~np.isin(bf_kind, known)] = kernels.KEEP
-    bf_sn = np.ascontiguousarray(g.bface_normal @ angles.directions.T)
-    reflect = np.zeros((nbf, angles.n_dir), dtype=np.int64)
-    spec = np.isin(bf_kind, [kernels.SPECULAR, kernels.PARTIAL])
-    if spec.any():
-        reflect[spec] = specular_map(angles.directions, g.bface_normal[spec])
-    # heat-flux walls: the prescribed inward flux q (W m^-2) is carried by a diffuse emission
-    # cap ΔT on top of the diffuse reflection, ΔT = q / Σ_bk w_k v_bk cap_bk |s_k·n|_in
-    bf_flux = np.where(bf_kind == kernels.HEAT_FLUX, bf_value, 0.0)
-    flux_walls = bf_kind == kernels.HEAT_FLUX
-    if flux_walls.any():
-        inward = np.where(bf_sn[flux_walls] < 0, -bf_sn[flux_walls], 0.0) * angles.weights
-        cv = (t["cap"] * t["speed"]).sum(1)[bf_mat[flux_walls]]             # (f, nd)
-        bf_value[flux_walls] /= (cv * inward).sum(1)
-    return _Setup(angles, cell_mat, t["speed"], t["tau"], t["cap"], t["heat"], t["lattice"],
-                  t["band_capacity"], np.ascontiguousarray(face_an), order, n_cycle, grad,
-                  bf_kind, bf_value, bf_flux, bf_mat, bf_trans, bf_sn, reflect)
-
-
-def _per_pair(cap: np.ndarray, material: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """(nb, nd, n) array cap[material[i], b, k] · values[i], built band by band (no temporary
-    of the full size)."""
-    out = np.empty((cap.shape[1], cap.shape[2], len(material)))
-    for b in range(cap.shape[1]):
-        np.multiply(cap[:, b, :].T[:, material], values, out=out[b])
-    return out
-
-
-def _initial_state(s: _Setup, g, temp: np.ndarray):
-    """(level, temp − level, e, e_bnd) of a run starting from ``temp`` (K per cell).
-
-    The linear BTE is invariant under a uniform temperature shift: runs iterate on deviations
-    from the mean starting temperature, so a 1 K drive at 300 K is not resolved against a
-    300 K level (the synthetic correction amplifies that round-off by ~(L/Λ)² in thick cells);
-    the thermalizing walls' values in ``s.bf_value`` are shifted with it.  e is at equilibrium
-    with temp; the boundary values are the walls' temperatures, the partner cell's plus the
-    offset on periodic faces, and the adjacent cell's elsewhere.
-    """
-    level = float(np.average(temp, weights=g.volume))
-    temp = temp - level
-    walls = s.bf_kind == kernels.THERMALIZING
-    s.bf_value = np.where(walls, s.bf_value - level, s.bf_value)
-    e = _per_pair(s.cap, s.cell_mat, temp)
-    t_face = np.where(walls, s.bf_value, temp[g.bface_cell])
-    per = s.bf_kind == kernels.PERIODIC
-    partner = g.bface_partner[per]
-    t_face[per] = temp[g.bface_cell[partner]] + s.bf_value[per] - s.bf_value[partner]
-    return level, temp, e, _per_pair(s.cap, s.bf_mat, t_face)
 
 
 def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
@@ -172,9 +41,10 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
 
     present = set(np.unique(g.bface_index).tolist())
     pairs = [(i, bc.partner, bc.value - bcs[bc.partner].value) for i, bc in sorted(bcs.items())
-             if bc.kind < 0 and bc.partner in bcs and i in present
+             if bc.kind == BoundaryKind.PERIODIC and bc.partner in bcs and i in present
              and bc.value > bcs[bc.partner].value]
-    walls = {i: bc.value for i, bc in bcs.items() if bc.kind == 1 and i in present}
+    walls = {i: bc.value for i, bc in bcs.items()
+             if bc.kind == BoundaryKind.THERMALIZING and i in present}
     if pairs:
         hot, cold, dt = pairs[0]
         d = centre([cold]) - centre([hot])
@@ -186,7 +56,8 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
         dt = t_hot - t_cold
         how = f"thermalizing walls at {t_hot:g} K and {t_cold:g} K"
     else:
-        return None, None, "no driving temperature difference (no periodic offset, no two wall temperatures)"
+        return None, None, ("no driving temperature difference (no periodic offset, no two wall "
+                            "temperatures)")
     length = float(np.linalg.norm(d))
     d = d / length
     dim = problem.geometry_dimension
@@ -195,173 +66,177 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
     return q_along * length / dt, d, how + ": kappa = (sum q.d V / V_box) * L / dT"
 
 
-def _errors(t_new, t_old, q_new, q_old, level):
-    """Convergence measures: mean change of T and of |q| per cell per iteration.
+@dataclass
+class _Options:
+    """Steady settings: CONTROL's, overridden by solve's keyword arguments."""
 
-    t_new, t_old are deviations from ``level`` (K).  err_q is GiftBTE's (normalised by
-    max|q|).  err_T is normalised by the temperature range of the field, not by max|T| in
-    absolute kelvin as GiftBTE does (which makes a run at 300–301 K 300 times looser than the
-    same run at 0–1 K); a uniform field falls back to the absolute max|T|."""
-    n = len(t_new)
-    absolute = np.abs(t_new + level).max()
-    scale = np.ptp(t_new) if np.ptp(t_new) > 1e-12 * absolute else absolute
-    err_t = np.abs(t_new - t_old).sum() / (n * max(scale, 1e-300))
-    qn, qo = np.linalg.norm(q_new, axis=1), np.linalg.norm(q_old, axis=1)
-    err_q = np.abs(qn - qo).sum() / (n * max(qn.max(), 1e-300))
-    return float(err_t), float(err_q)
+    max_iter: int
+    tol_t: float
+    tol_q: float
+    synthetic: bool
+    order: str
+
+    @classmethod
+    def of(cls, problem: Problem, max_iter, residual_temp, residual_flux, scheme,
+           order) -> _Options:
+        ctl = problem.control
+        scheme = (ctl.iterative_scheme if scheme is None else scheme).strip()
+        return cls(max_iter=ctl.max_num_iter if max_iter is None else max_iter,
+                   tol_t=ctl.residual_temp if residual_temp is None else residual_temp,
+                   tol_q=ctl.residual_flux if residual_flux is None else residual_flux,
+                   synthetic=scheme.lower().startswith("synthetic"),
+                   order=(ctl.order if order is None else order).strip())
+
+
+def _diffusion(problem: Problem, d: Discretisation,
+               heat: np.ndarray) -> tuple[DiffusionOperator, np.ndarray | None]:
+    """The diffusion operator of the synthetic correction and the start field (bulk κ of each
+    material's pair table, Marshak wall and interface conductances), and Fourier's law on the
+    same mesh (K per cell, for the hot-spot comparison; None without a heat source)."""
+    g = problem.geometry
+    dim, w = problem.material_dimension, d.weights
+    kappa_cell = (((d.cap * d.speed**2 * d.tau) @ w).sum(1) / dim)[d.cell_mat]
+    band_cv = (d.cap * d.speed) @ w                                    # (n_mat, nb) Σ_k w C v
+    cv = band_cv[d.bf_mat]                                             # (nbf, nb)
+    wall_h = cv.sum(1) * (0.5 if dim == 3 else 2 / np.pi)
+    iface_g = (cv * d.bf_trans).sum(1) * (0.25 if dim == 3 else 1 / np.pi)
+    linked = d.bf_kind == BoundaryKind.INTERFACE
+    iface_g[linked] = 0.5 * (iface_g[linked] + iface_g[g.bface_partner[linked]])
+    upwind_h = band_cv.sum(1)[d.cell_mat] * (0.25 if dim == 3 else 1 / np.pi)
+    diff = build_diffusion(g, kappa_cell, upwind_h, d.bf_kind, d.bf_value, wall_h, iface_g,
+                           d.bf_flux)
+    fourier = None
+    if heat.any():
+        fourier = build_diffusion(g, kappa_cell, np.zeros(g.n_cells), d.bf_kind, d.bf_value,
+                                  np.full(g.n_bfaces, np.inf), iface_g, d.bf_flux)
+        fourier = fourier.solve(heat, boundary=True)
+    return diff, fourier
+
+
+def _start_temperature(problem: Problem, diff: DiffusionOperator, heat: np.ndarray) -> np.ndarray:
+    """InitialTemperatureFile's field, else the diffusion solution (level Tref if the domain
+    is closed), K per cell."""
+    if problem.initial_temperature is not None:
+        return np.array(problem.initial_temperature, dtype=np.float64)
+    temp = diff.solve(heat, boundary=True)
+    if diff.singular:
+        temp += problem.control.t_ref - np.average(temp, weights=problem.geometry.volume)
+    return temp
+
+
+class _Synthetic:
+    """The synthetic (diffusion) correction δT of each iteration, off for Sequential runs."""
+
+    def __init__(self, problem: Problem, run: Transport, diff: DiffusionOperator, enabled: bool):
+        g, d = problem.geometry, run.d
+        self.diff, self.enabled, self.volume = diff, enabled, g.volume
+        self.g_cell = ((d.cap / d.tau) @ d.weights).sum(1)[d.cell_mat]  # Σ_bk w C/τ per cell
+        self.t_level = np.average(run.temp, weights=g.volume)
+        # cap of the lagged inflows (incoming, not thermalizing), (nb, nd, nbf): δT adds
+        # cap δT there; the cell whose correction a face's inflow carries is the partner's
+        # across a periodic pair (where the inflow comes from), else its own
+        self.inflow_cap = per_pair(d.cap, d.bf_mat, np.ones(g.n_bfaces))
+        self.inflow_cap *= ((d.bf_sn < 0) & (d.bf_kind != BoundaryKind.THERMALIZING)[:, None]).T
+        self.inflow_cell = np.where(d.bf_kind == BoundaryKind.PERIODIC,
+                                    g.bface_cell[np.maximum(g.bface_partner, 0)], g.bface_cell)
+
+    def correct(self, run: Transport, temp: np.ndarray) -> np.ndarray:
+        """The emission temperature of the next sweep (K, deviation); the reflected/periodic
+        inflows in run.e_bnd carry the correction too, else the walls undo it."""
+        t_lat = run.t_lat
+        delta = (self.diff.solve(self.g_cell * (t_lat - temp), boundary=False)
+                 if self.enabled else 0 * t_lat)
+        if self.diff.singular:   # closed domain: the level is fixed by energy conservation
+            delta += self.t_level - np.average(t_lat + delta, weights=self.volume)
+        run.e_bnd += self.inflow_cap * delta[self.inflow_cell]
+        return t_lat + delta
+
+
+def _check_divergence(it: int, err_t: float, err_q: float, spread: float, runaway: float,
+                      history: list[tuple[float, float]], rising: int) -> int:
+    """Raise SolverDivergedError on NaN/inf, a runaway temperature spread (K) or residuals
+    that both rose for 10 iterations; returns the updated count of such rises."""
+    hint = "try Order=1 or 2limit"
+    if not (np.isfinite(err_t) and np.isfinite(err_q)):
+        raise SolverDivergedError(f"the iteration diverged at iteration {it} (NaN/inf); {hint}")
+    if spread > runaway:
+        raise SolverDivergedError(f"the temperature spread grew to {spread:.3g} K at iteration "
+                                  f"{it}; {hint}")
+    both_rose = len(history) > 1 and err_t > history[-2][0] and err_q > history[-2][1]
+    rising = rising + 1 if both_rose else 0
+    if rising >= 10 and it > 20:
+        raise SolverDivergedError(f"both residuals rose for 10 iterations (iteration {it}); "
+                                  f"{hint}")
+    return rising
 
 
 def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float | None = None,
           residual_flux: float | None = None, scheme: str | None = None,
           order: str | None = None, callback: Callback | None = None,
-          checkpoint: str | Path | None = None, checkpoint_every: int = 10) -> Result:
+          monitor: Monitor | None = None, checkpoint: str | Path | None = None,
+          checkpoint_every: int = 10) -> Result:
     """Solve the steady BTE of `problem`.
 
     Settings default to the CONTROL file (MaxNumIter, ResidualTemp, ResidualFlux,
     IterativeScheme 'Sequential' | 'Synthetic', Order '1' | '2' | '2limit'); keyword
-    arguments override them.  callback(iteration, err_T, err_q) is called after every
-    iteration.  Stops when both GiftBTE convergence measures are below their thresholds, at
-    max_iter, or raises SolverDivergedError when the iteration diverges.  With ``checkpoint``
-    (a file path) the iteration state is saved there every ``checkpoint_every`` iterations
-    and a run finds and resumes it (max_iter counts from the first iteration of the first
-    run); the caller removes the file once the result is safe.
+    arguments override them.  ``monitor.iteration(iteration, None, err_T, err_q)`` (or the
+    older callback(iteration, err_T, err_q)) is called after every iteration.  Stops when both
+    GiftBTE convergence measures are below their thresholds, at max_iter, or raises
+    SolverDivergedError when the iteration diverges.  With ``checkpoint`` (a file path) the
+    iteration state is saved there every ``checkpoint_every`` iterations and a run finds and
+    resumes it (max_iter counts from the first iteration of the first run); the caller removes
+    the file once the result is safe.
     """
     start = time.perf_counter()
-    ctl = problem.control
-    max_iter = ctl.max_num_iter if max_iter is None else max_iter
-    tol_t = ctl.residual_temp if residual_temp is None else residual_temp
-    tol_q = ctl.residual_flux if residual_flux is None else residual_flux
-    scheme = (ctl.iterative_scheme if scheme is None else scheme).strip()
-    order = (ctl.order if order is None else order).strip()
-    synthetic = scheme.lower().startswith("synthetic")
-    second = order.startswith("2")
-    limit = order == "2limit"
-
-    s = _setup(problem)
-    g = problem.geometry
-    nb_, nd, nc = s.cap.shape[1], s.angles.n_dir, g.n_cells
-    dim = problem.material_dimension
-    w = s.angles.weights
-    # scalar bulk κ (trace/dim) of each material's pair table, for the diffusion operator
-    kappa_mat = ((s.cap * s.speed**2 * s.tau) @ w).sum(1) / dim
-    # Marshak conductance of thermalizing walls and interface conductance, per boundary face
-    band_cv = (s.cap * s.speed) @ w                                    # (n_mat, nb) Σ_k w C v
-    cv = band_cv[s.bf_mat]                                             # (nbf, nb)
-    wall_h = cv.sum(1) * (0.5 if dim == 3 else 2 / np.pi)
-    iface_g = (cv * s.bf_trans).sum(1) * (0.25 if dim == 3 else 1 / np.pi)
-    linked = s.bf_kind == kernels.INTERFACE
-    iface_g[linked] = 0.5 * (iface_g[linked] + iface_g[g.bface_partner[linked]])
-    upwind_h = band_cv.sum(1)[s.cell_mat] * (0.25 if dim == 3 else 1 / np.pi)
-    diff = build_diffusion(g, kappa_mat[s.cell_mat], upwind_h, s.bf_kind, s.bf_value, wall_h,
-                           iface_g, s.bf_flux)
+    opt = _Options.of(problem, max_iter, residual_temp, residual_flux, scheme, order)
+    report = monitor_of(monitor, callback, transient=False)
+    g, d = problem.geometry, discretise(problem)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
-
-    if problem.initial_temperature is not None:
-        temp = np.array(problem.initial_temperature, dtype=np.float64)
-    else:
-        temp = diff.solve(heat, boundary=True)
-        if diff.singular:
-            temp += ctl.t_ref - np.average(temp, weights=g.volume)
-    fourier = None
-    if heat.any():   # Fourier's law on the same mesh, for the hot-spot comparison
-        fourier = build_diffusion(g, kappa_mat[s.cell_mat], np.zeros(nc), s.bf_kind, s.bf_value,
-                                  np.full(g.n_bfaces, np.inf), iface_g, s.bf_flux)
-        fourier = fourier.solve(heat, boundary=True)
-    level, temp, e, e_bnd = _initial_state(s, g, temp)
-
-    t_lat = np.empty(nc)
-    t_en = np.empty(nc)
-    t_band = np.empty((nb_, nc))
-    flux = np.empty((nc, 3))
-    g_cell = ((s.cap / s.tau) @ w).sum(1)[s.cell_mat]                  # Σ_bk w C/τ per cell
-    t_prev = temp.copy()
-    t_level = np.average(temp, weights=g.volume)
-    # a field whose spread grows far beyond that of the Fourier start is running away, even
-    # where the range-normalised err_T stays O(0.1) (growth at a steady ratio)
-    runaway = 1e6 * max(np.ptp(temp), np.abs(s.bf_value).max(initial=0.0), 1e-12 * abs(t_level))
-    q_prev = np.zeros((nc, 3))
+    diff, fourier = _diffusion(problem, d, heat)
+    run = Transport(d, g.volume, _start_temperature(problem, diff, heat), opt.order)
+    synthetic = _Synthetic(problem, run, diff, opt.synthetic)
+    # a field whose spread grows far beyond that of the start is running away, even where the
+    # range-normalised err_T stays O(0.1) (growth at a steady ratio)
+    runaway = 1e6 * max(np.ptp(run.temp), np.abs(run.d.bf_value).max(initial=0.0),
+                        1e-12 * abs(synthetic.t_level))
+    temp, t_prev, q_prev = run.temp, run.temp.copy(), np.zeros((g.n_cells, 3))
     history: list[tuple[float, float]] = []
-    converged = False
-    rising = 0
-    it = 0
-    g_off, g_nbr, g_w = s.grad
-    # cap of the lagged inflows (incoming, not thermalizing), (nb, nd, nbf): the synthetic
-    # correction δT adds cap δT there
-    inflow_cap = _per_pair(s.cap, s.bf_mat, np.ones(g.n_bfaces))
-    inflow_cap *= ((s.bf_sn < 0) & (s.bf_kind != kernels.THERMALIZING)[:, None]).T
-    # the cell whose correction the lagged inflow of a boundary face carries: the partner's
-    # cell across a periodic pair (that is where the inflow comes from), else its own
-    inflow_cell = np.where(s.bf_kind == kernels.PERIODIC,
-                           g.bface_cell[np.maximum(g.bface_partner, 0)], g.bface_cell)
-    part = Partition.for_pairs(nb_, nd, (s.cap > 0).any(0))
-    outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
-    if checkpoint is not None and part.size > 1:    # each rank keeps its own share of e
-        checkpoint = Path(checkpoint).with_suffix(f".rank{part.comm.Get_rank()}.npz")
-    key = ""
-    first = 1
-    if checkpoint is not None:
-        key = fingerprint(nc, nb_, nd, int(synthetic), order, s.speed, s.tau, s.cap,
-                          s.lattice, s.heat, s.bf_kind, s.bf_value, s.bf_trans, heat, g.volume)
-        state = load_state(checkpoint, key)
-        if state is not None:
-            e[...], e_bnd[...], temp = state["e"], state["e_bnd"], state["temp"]
-            t_prev, q_prev = state["t_prev"], state["q_prev"]
-            history = [tuple(map(float, row)) for row in state["history"]]
-            rising, first = int(state["rising"]), int(state["iteration"]) + 1
-            it = first - 1
-            max_iter = max(max_iter, first)    # a resumed run does at least one iteration
-    for it in range(first, max_iter + 1):
-        kernels.sweep(e, e_bnd, temp, heat, s.cell_mat, s.speed, s.tau, s.cap, s.heat,
-                      s.angles.directions, g.face_offsets, g.face_neighbor, s.face_an,
-                      g.face_center, g.centroid, s.order, g_off, g_nbr, g_w, second, limit,
-                      g.bface_cell, g.bface_normal, g.bface_center, 0.0, None, part.active)
-        kernels.moments(e, w, s.angles.directions, s.cell_mat, s.speed, s.band_capacity,
-                        s.lattice, t_lat, t_en, t_band, flux, part.active)
-        part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)      # MPI: the one reduction
-        kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
-                                  s.bf_trans, s.reflect, s.bf_sn, w, s.speed, s.cap)
-        delta = diff.solve(g_cell * (t_lat - temp), boundary=False) if synthetic else 0 * t_lat
-        if diff.singular:   # closed domain: the level is fixed by energy conservation
-            delta += t_level - np.average(t_lat + delta, weights=g.volume)
-        temp = t_lat + delta
-        # the reflected/periodic inflow carries the correction too, else the walls undo it
-        e_bnd += inflow_cap * delta[inflow_cell]
-        err_t, err_q = _errors(t_lat, t_prev, flux, q_prev, level)
+    rising, it, first, converged = 0, 0, 1, False
+    nb, nd, nc = d.shape
+    saver = Checkpointer(checkpoint, checkpoint_every, nc, nb, nd, int(opt.synthetic),
+                         opt.order, d.speed, d.tau, d.cap, d.lattice, d.heat_ratio, d.bf_kind,
+                         run.d.bf_value, d.bf_trans, heat, g.volume, rank=run.part.rank,
+                         size=run.part.size)
+    state = saver.resume()
+    if state is not None:
+        run.e[...], run.e_bnd[...], temp = state["e"], state["e_bnd"], state["temp"]
+        t_prev, q_prev = state["t_prev"], state["q_prev"]
+        history = [tuple(map(float, row)) for row in state["history"]]
+        rising, first = int(state["rising"]), int(state["iteration"]) + 1
+        it, opt.max_iter = first - 1, max(opt.max_iter, first)   # resumed: one iteration at least
+    for it in range(first, opt.max_iter + 1):
+        run.sweep(temp, heat)
+        temp = synthetic.correct(run, temp)
+        err_t, err_q = residuals(run.t_lat, t_prev, run.flux, q_prev, run.level)
         history.append((err_t, err_q))
-        if callback is not None:
-            callback(it, err_t, err_q)
-        if not (np.isfinite(err_t) and np.isfinite(err_q)):
-            raise SolverDivergedError(f"the iteration diverged at iteration {it} (NaN/inf); "
-                               "try Order=1 or 2limit")
-        if np.ptp(t_lat) > runaway:
-            raise SolverDivergedError(f"the temperature spread grew to {np.ptp(t_lat):.3g} K at "
-                                      f"iteration {it}; try Order=1 or 2limit")
-        if err_t <= tol_t and err_q <= tol_q:
+        report.iteration(it, None, err_t, err_q)
+        if err_t <= opt.tol_t and err_q <= opt.tol_q and np.ptp(run.t_lat) <= runaway:
             converged = True
             break
-        both_rose = len(history) > 1 and err_t > history[-2][0] and err_q > history[-2][1]
-        rising = rising + 1 if both_rose else 0
-        if rising >= 10 and it > 20:
-            raise SolverDivergedError(f"both residuals rose for 10 iterations (iteration {it}); "
-                               "try Order=1 or 2limit")
-        t_prev = t_lat.copy()
-        q_prev = flux.copy()
-        if checkpoint is not None and it % checkpoint_every == 0:
-            save_state(checkpoint, key, e=e, e_bnd=e_bnd, temp=temp, t_prev=t_prev,
-                       q_prev=q_prev, history=np.array(history).reshape(-1, 2),
-                       rising=np.array(rising), iteration=np.array(it))
-
-    kappa, direction, how = _kappa_effective(problem, flux)
-    settings = dict(scheme="Synthetic" if synthetic else "Sequential", order=order,
-                    mpi_ranks=part.size,
-                    n_directions=nd, n_bands=nb_, n_cells=nc, angle_method=problem.angle_method,
-                    ntheta=problem.ntheta, nphi=problem.nphi,
-                    residual_temp=tol_t, residual_flux=tol_q, max_iter=max_iter,
-                    cycle_broken_cells=int(s.n_cycle_cells.sum()))
-    return Result(problem=problem, temperature_lattice=t_lat + level,
-                  temperature_energy=t_en + level, temperature_band=t_band + level,
-                  heat_flux=flux, kappa_effective=kappa, kappa_method=how,
+        rising = _check_divergence(it, err_t, err_q, np.ptp(run.t_lat), runaway, history,
+                                   rising)
+        t_prev, q_prev = run.t_lat.copy(), run.flux.copy()
+        if saver.due(it):
+            saver.save(e=run.e, e_bnd=run.e_bnd, temp=temp, t_prev=t_prev, q_prev=q_prev,
+                       history=np.array(history).reshape(-1, 2), rising=np.array(rising),
+                       iteration=np.array(it))
+    kappa, direction, how = _kappa_effective(problem, run.flux)
+    settings = dict(scheme="Synthetic" if opt.synthetic else "Sequential", order=opt.order,
+                    mpi_ranks=run.part.size, n_directions=nd, n_bands=nb, n_cells=nc,
+                    angle_method=problem.angle_method, ntheta=problem.ntheta,
+                    nphi=problem.nphi, residual_temp=opt.tol_t, residual_flux=opt.tol_q,
+                    max_iter=opt.max_iter, cycle_broken_cells=int(d.n_cycle_cells.sum()))
+    return Result(problem=problem, **run.fields(), kappa_effective=kappa, kappa_method=how,
                   kappa_direction=direction, iterations=it, converged=converged,
-                  residual_history=history,
-                  wall_time=time.perf_counter() - start, settings=settings,
-                  temperature_fourier=fourier)
+                  residual_history=history, wall_time=time.perf_counter() - start,
+                  settings=settings, temperature_fourier=fourier)

@@ -36,12 +36,19 @@ from typing import Callable
 
 import numpy as np
 
-from . import kernels
-from .checkpoint import fingerprint, load_state, save_state
-from .parallel import Partition
-from .problem import BTEInputError, Problem, SolverDivergedError
-from .result import Result
-from .solver import _errors, _initial_state, _setup, face_area_normals, pair_tables, problem_angles
+from .checkpoint import Checkpointer
+from .discretisation import (
+    Discretisation,
+    discretise,
+    face_area_normals,
+    pair_tables,
+    problem_angles,
+    residuals,
+)
+from .monitor import Monitor, monitor_of
+from .problem import BoundaryKind, BTEInputError, Problem, SolverDivergedError
+from .result import RunFields
+from .transport import Transport
 
 #: callback(step, t [s], err_T, err_q) after every time step
 TransientCallback = Callable[[int, float, float, float], None]
@@ -64,14 +71,17 @@ class Snapshot:
 
 
 @dataclass
-class TransientResult(Result):
-    """A transient run: final fields (as Result) plus the time series.
+class TransientResult(RunFields):
+    """A transient run: the final fields (RunFields; iterations = time steps done) and the time
+    series.  It has no effective conductivity.
 
     times (n+1,) s, from 0; probe_temperature (n+1,) K: lattice temperature of the cell nearest
     the origin (TTG.dat); grating_amplitude (n+1,) K or None: the signed amplitude of the
     fundamental Fourier mode of the initial field, for 1D periodic meshes (TTG);
     tdtr_signal (n+1,) K or None: the probe average in TDTR mode; snapshots every save_every
-    steps (and the first and last level); stability: the explicit-scheme numbers.
+    steps (and the first and last level); stability: the explicit-scheme numbers;
+    reached_end: the run got to TotalTime; steady_state: it stopped before, the per-step
+    changes err_T and err_q having fallen below their thresholds (early_stop).
     """
 
     times: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -80,6 +90,18 @@ class TransientResult(Result):
     tdtr_signal: np.ndarray | None = None
     snapshots: list[Snapshot] = field(default_factory=list)
     stability: dict = field(default_factory=dict)
+    reached_end: bool = False
+    steady_state: bool = False
+
+    @property
+    def completed(self) -> bool:
+        """The run did what it was asked: reached TotalTime or a steady state."""
+        return self.reached_end or self.steady_state
+
+    @property
+    def converged(self) -> bool:
+        """The name steady results give completion (what ``mts bte run`` checks): completed."""
+        return self.completed
 
 
 def explicit_stability(problem: Problem, time_step: float, n_steps: int,
@@ -150,7 +172,7 @@ def _tdtr_probe(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     inside = surface & (r2 < radius**2)
     if not inside.any():
         raise BTEInputError(f"no heated-surface face within 2*RadiusProbe = {radius:g} m of the "
-                            "origin", problem.root / "input" / "CONTROL", None, "RadiusProbe")
+                            "origin", None, None, "RadiusProbe")
     weight = g.bface_area[inside] * np.exp(-2.0 * r2[inside] / radius**2)
     return g.bface_cell[inside], weight / weight.sum()
 
@@ -158,7 +180,7 @@ def _tdtr_probe(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
 def _grating_mode(problem: Problem, t0: np.ndarray) -> np.ndarray | None:
     """Weights w (nc,) with amplitude = w·T: projection on the fundamental Fourier mode of the
     initial deviation t0 (1D periodic meshes only; None otherwise)."""
-    periodic = any(bc.kind < 0 for bc in problem.boundary_conditions.values())
+    periodic = any(bc.kind == BoundaryKind.PERIODIC for bc in problem.boundary_conditions.values())
     if problem.geometry_dimension != 1 or not periodic:
         return None
     g = problem.geometry
@@ -171,14 +193,153 @@ def _grating_mode(problem: Problem, t0: np.ndarray) -> np.ndarray | None:
     return 2.0 * np.real(mode * np.conj(a0) / abs(a0)) / g.volume.sum()
 
 
-def _control_value(problem: Problem, value, keyword: str) -> float:
+def _positive(value, keyword: str) -> float:
     if value is None:
         raise BTEInputError("missing: a transient run needs TimeStep and TotalTime (s)",
-                            problem.root / "input" / "CONTROL", None, keyword)
+                            None, None, keyword)
     if not value > 0:
-        raise BTEInputError(f"must be > 0, got {value!r}", problem.root / "input" / "CONTROL",
-                            None, keyword)
+        raise BTEInputError(f"must be > 0, got {value!r}", None, None, keyword)
     return float(value)
+
+
+@dataclass
+class _Options:
+    """Transient settings: CONTROL's, overridden by solve_transient's keyword arguments."""
+
+    scheme: str
+    dt: float
+    t_end: float
+    n_steps: int
+    order: str
+    tol_t: float
+    tol_q: float
+
+    @classmethod
+    def of(cls, problem: Problem, scheme, time_step, total_time, order, residual_temp,
+           residual_flux) -> _Options:
+        ctl = problem.control
+        dt = _positive(ctl.time_step if time_step is None else time_step, "TimeStep")
+        t_end = _positive(ctl.total_time if total_time is None else total_time, "TotalTime")
+        scheme = scheme.strip().lower()
+        if scheme not in ("explicit", "implicit"):
+            raise ValueError(f"scheme must be 'explicit' or 'implicit', got {scheme!r}")
+        return cls(scheme=scheme, dt=dt, t_end=t_end, n_steps=max(1, int(round(t_end / dt))),
+                   order=(ctl.order if order is None else order).strip(),
+                   tol_t=ctl.residual_temp if residual_temp is None else residual_temp,
+                   tol_q=ctl.residual_flux if residual_flux is None else residual_flux)
+
+
+def _stability(problem: Problem, opt: _Options) -> dict:
+    """explicit_stability of the run; an explicit run above the limit is refused, one whose
+    round-off may grow by more than GROWTH_WARNING warned about."""
+    stability = explicit_stability(problem, opt.dt, opt.n_steps, opt.order)
+    if opt.scheme != "explicit":
+        return stability
+    if opt.dt > stability["dt_limit"]:
+        raise BTEInputError(
+            f"{opt.dt:g} s is above the explicit stability limit {stability['dt_limit']:.4g} s "
+            f"(CFL {stability['cfl']:.3g}, dt/tau_min {stability['dt_over_tau']:.3g}); "
+            "use a smaller TimeStep or the implicit scheme", None, None, "TimeStep")
+    if stability["growth"] > GROWTH_WARNING:
+        warnings.warn(f"explicit second-order scheme: round-off may grow by "
+                      f"~{stability['growth']:.1e} over {opt.n_steps} steps (CFL "
+                      f"{stability['cfl']:.3g}); reduce TimeStep or use the implicit scheme",
+                      RuntimeWarning, stacklevel=3)
+    return stability
+
+
+class _Series:
+    """The time series of a run (TTG probe, grating amplitude, TDTR signal, snapshots), from
+    the initial level (K, deviations from ``level`` until result())."""
+
+    def __init__(self, problem: Problem, run: Transport, save_every: int):
+        g = problem.geometry
+        self.problem, self.save_every, self.level = problem, save_every, run.level
+        self.probe_cell = int(np.argmin(np.linalg.norm(g.centroid, axis=1)))
+        self.grating = _grating_mode(problem, run.t_lat)
+        self.tdtr = _tdtr_probe(problem) if problem.control.is_tdtr else None
+        self.times, self.probe = [0.0], [run.t_lat[self.probe_cell]]
+        self.amp: list[float] = []
+        self.signal: list[float] = []
+        self.snapshots: list[Snapshot] = []
+        self.record(run, 0, 0.0, False)
+
+    def record(self, run: Transport, step: int, now: float, last: bool) -> None:
+        """Add time level ``step`` at ``now`` s (the probe at t = 0 is set by __init__)."""
+        t_lat = run.t_lat
+        if step:
+            self.times.append(now)
+            self.probe.append(t_lat[self.probe_cell])
+        if self.grating is not None:
+            self.amp.append(float(self.grating @ t_lat))
+        if self.tdtr is not None:
+            self.signal.append(float(self.tdtr[1] @ t_lat[self.tdtr[0]]))
+        if self.save_every and (step % self.save_every == 0 or last):
+            self.snapshots.append(Snapshot(self.problem, step, now, t_lat + self.level,
+                                           run.t_en + self.level, run.flux.copy(),
+                                           np.empty((0, len(t_lat)))))
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The series as arrays, for a checkpoint."""
+        snaps, nc = self.snapshots, len(self.problem.geometry.volume)
+        return dict(times=np.asarray(self.times), probe=np.asarray(self.probe),
+                    amp=np.asarray(self.amp), signal=np.asarray(self.signal),
+                    snap_step=np.array([x.step for x in snaps], dtype=np.int64),
+                    snap_time=np.array([x.time for x in snaps]),
+                    snap_t_lat=np.array([x.temperature_lattice for x in snaps]).reshape(-1, nc),
+                    snap_t_en=np.array([x.temperature_energy for x in snaps]).reshape(-1, nc),
+                    snap_flux=np.array([x.heat_flux for x in snaps]).reshape(-1, nc, 3))
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        """The series saved by state()."""
+        nc = len(self.problem.geometry.volume)
+        self.times, self.probe = list(state["times"]), list(state["probe"])
+        self.amp, self.signal = list(state["amp"]), list(state["signal"])
+        self.snapshots = [Snapshot(self.problem, int(k), float(tk), tl, te, q, np.empty((0, nc)))
+                          for k, tk, tl, te, q in zip(state["snap_step"], state["snap_time"],
+                                                       state["snap_t_lat"], state["snap_t_en"],
+                                                       state["snap_flux"])]
+
+    def result_fields(self) -> dict:
+        """The TransientResult fields of the series (absolute temperatures, K)."""
+        return dict(times=np.asarray(self.times),
+                    probe_temperature=np.asarray(self.probe) + self.level,
+                    grating_amplitude=None if self.grating is None else np.asarray(self.amp),
+                    tdtr_signal=None if self.tdtr is None else np.asarray(self.signal)
+                    + self.level, snapshots=self.snapshots)
+
+
+def _implicit_step(run: Transport, temp: np.ndarray, heat: np.ndarray, dt: float,
+                   inner_tol: float, max_inner: int, step: int) -> int:
+    """One backward-Euler step of ``dt`` s from the current level, the emission iterated until
+    the lattice temperature changes by less than inner_tol of its range; returns the sweeps
+    done.  Raises SolverDivergedError after max_inner sweeps."""
+    e_old = run.e.copy()
+    for inner in range(1, max_inner + 1):
+        run.sweep(temp, heat, 1.0 / dt, e_old)
+        change = np.abs(run.t_lat - temp).max()
+        temp = run.t_lat.copy()
+        if change <= inner_tol * max(np.ptp(run.t_lat), 1e-300):
+            return inner
+    raise SolverDivergedError(f"implicit step {step}: the emission iteration did not "
+                              f"converge in {max_inner} sweeps")
+
+
+def _heat_factor(problem: Problem, step: int, dt: float) -> float:
+    """The heat source's factor during step ``step`` (the TDTR envelope, else 1)."""
+    ctl = problem.control
+    if not ctl.is_tdtr:
+        return 1.0
+    return tdtr_envelope((step - 1) * dt, dt, ctl.pulse_time, ctl.repetition_frequency,
+                         ctl.modulation_frequency)
+
+
+def _checkpointer(path, every: int, opt: _Options, d: Discretisation, run: Transport,
+                  heat: np.ndarray, temp: np.ndarray, volume: np.ndarray) -> Checkpointer:
+    nb, nd, nc = d.shape
+    return Checkpointer(path, every, nc, nb, nd, opt.scheme, opt.order, opt.dt, opt.n_steps,
+                        d.speed, d.tau, d.cap, d.bf_kind, run.d.bf_value, heat, temp, volume,
+                        rank=run.part.rank, size=run.part.size)
 
 
 def solve_transient(problem: Problem, *, scheme: str = "explicit",
@@ -186,7 +347,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                     order: str | None = None, save_every: int = 0,
                     residual_temp: float | None = None, residual_flux: float | None = None,
                     early_stop: bool = True, inner_tol: float = 1e-10, max_inner: int = 1000,
-                    callback: TransientCallback | None = None,
+                    callback: TransientCallback | None = None, monitor: Monitor | None = None,
                     checkpoint: str | Path | None = None,
                     checkpoint_every: int = 100) -> TransientResult:
     """Run the transient BTE of ``problem`` from t = 0 to TotalTime in steps of TimeStep (s).
@@ -198,196 +359,74 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     err_q (as in the steady solver) both fall below their thresholds, unless early_stop is
     False.  save_every > 0 keeps a Snapshot every that many steps (plus the first and the
     last), which bte.write_outputs turns into a .vtu series with a .pvd index.
-    callback(step, t, err_T, err_q) after every step.  With ``checkpoint`` (a file path) the
-    state (fields, time series, snapshots) is saved there every ``checkpoint_every`` steps and
-    a run finds and resumes it.  Under mpirun the (band, direction) pairs are split over the
-    ranks as in the steady solver (bte.parallel), one reduction per step or inner sweep.
+    ``monitor.iteration(step, t, err_T, err_q)`` (or the older callback(step, t, err_T,
+    err_q)) after every step.  With ``checkpoint`` (a file path) the state (fields, time
+    series, snapshots) is saved there every ``checkpoint_every`` steps and a run finds and
+    resumes it.  Under mpirun the (band, direction) pairs are split over the ranks as in the
+    steady solver (bte.parallel), one reduction per step or inner sweep.
     """
     start = time.perf_counter()
-    ctl = problem.control
-    dt = _control_value(problem, ctl.time_step if time_step is None else time_step, "TimeStep")
-    t_end = _control_value(problem, ctl.total_time if total_time is None else total_time,
-                           "TotalTime")
-    n_steps = max(1, int(round(t_end / dt)))
-    order = (ctl.order if order is None else order).strip()
-    tol_t = ctl.residual_temp if residual_temp is None else residual_temp
-    tol_q = ctl.residual_flux if residual_flux is None else residual_flux
-    scheme = scheme.strip().lower()
-    if scheme not in ("explicit", "implicit"):
-        raise ValueError(f"scheme must be 'explicit' or 'implicit', got {scheme!r}")
-    second, limit = order.startswith("2"), order == "2limit"
-
-    stability = explicit_stability(problem, dt, n_steps, order)
-    if scheme == "explicit":
-        if dt > stability["dt_limit"]:
-            raise BTEInputError(
-                f"{dt:g} s is above the explicit stability limit {stability['dt_limit']:.4g} s "
-                f"(CFL {stability['cfl']:.3g}, dt/tau_min {stability['dt_over_tau']:.3g}); "
-                "use a smaller TimeStep or the implicit scheme",
-                problem.root / "input" / "CONTROL", None, "TimeStep")
-        if stability["growth"] > GROWTH_WARNING:
-            warnings.warn(f"explicit second-order scheme: round-off may grow by "
-                          f"~{stability['growth']:.1e} over {n_steps} steps (CFL "
-                          f"{stability['cfl']:.3g}); reduce TimeStep or use the implicit scheme",
-                          RuntimeWarning, stacklevel=2)
-
-    s = _setup(problem)
-    g = problem.geometry
-    nb_, nd, nc = s.cap.shape[1], s.angles.n_dir, g.n_cells
-    if problem.initial_temperature is not None:
-        temp = np.array(problem.initial_temperature, dtype=np.float64)
-    else:
-        temp = np.full(nc, ctl.t_ref)
-    level, temp, e, e_bnd = _initial_state(s, g, temp)
+    opt = _Options.of(problem, scheme, time_step, total_time, order, residual_temp,
+                      residual_flux)
+    stability = _stability(problem, opt)
+    report = monitor_of(monitor, callback, transient=True)
+    g, d = problem.geometry, discretise(problem)
+    temp0 = (np.array(problem.initial_temperature, dtype=np.float64)
+             if problem.initial_temperature is not None
+             else np.full(g.n_cells, problem.control.t_ref))
+    run = Transport(d, g.volume, temp0, opt.order)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
-    g_off, g_nbr, g_w = s.grad
-
-    part = Partition.for_pairs(nb_, nd, (s.cap > 0).any(0))
-    outgoing = np.ascontiguousarray(s.bf_sn.T > 0.0)                  # (nd, nbf)
-
-    def step_explicit(temp_old, heat_now, step_dt=dt):
-        kernels.explicit_step(e, e_bnd, temp_old, heat_now, step_dt, s.cell_mat, s.speed,
-                              s.tau, s.cap, s.heat, s.angles.directions, g.face_offsets,
-                              g.face_neighbor, s.face_an, g.face_center, g.centroid,
-                              g_off, g_nbr, g_w, second, limit, g.bface_cell,
-                              g.bface_normal, g.bface_center, part.active)
-
-    def boundaries():
-        kernels.update_boundaries(e_bnd, s.bf_kind, g.bface_partner, s.bf_value, s.bf_mat,
-                                  s.bf_trans, s.reflect, s.bf_sn, s.angles.weights,
-                                  s.speed, s.cap)
-
-    t_lat, t_en = np.empty(nc), np.empty(nc)
-    t_band, flux = np.empty((nb_, nc)), np.empty((nc, 3))
-
-    def moments():
-        """Moments of e, and (under MPI) the one reduction that also gathers e_bnd's outgoing
-        values; call it before boundaries()."""
-        kernels.moments(e, s.angles.weights, s.angles.directions, s.cell_mat, s.speed,
-                        s.band_capacity, s.lattice, t_lat, t_en, t_band, flux, part.active)
-        part.reduce(outgoing, e_bnd, t_lat, t_en, t_band, flux)
-
-    # outgoing boundary values of the initial level, then the incoming ones from them
-    step_explicit(temp, 0 * heat, 0.0)
-    moments()
-    boundaries()
-    temp = t_lat.copy()
-
-    probe_cell = int(np.argmin(np.linalg.norm(g.centroid, axis=1)))
-    grating = _grating_mode(problem, temp)
-    tdtr = _tdtr_probe(problem) if ctl.is_tdtr else None
-    times, probe, amp, signal = [0.0], [temp[probe_cell]], [], []
-
-    def record(step, now, last):
-        if grating is not None:
-            amp.append(float(grating @ t_lat))
-        if tdtr is not None:
-            signal.append(float(tdtr[1] @ t_lat[tdtr[0]]))
-        if save_every and (step % save_every == 0 or last):
-            snapshots.append(Snapshot(problem, step, now, t_lat + level, t_en + level,
-                                      flux.copy(), np.empty((0, nc))))
-
-    snapshots: list[Snapshot] = []
-    record(0, 0.0, False)
+    run.explicit_step(run.temp, 0 * heat, 0.0)   # boundary values of the initial level
+    temp = run.t_lat.copy()
+    series = _Series(problem, run, save_every)
     history: list[tuple[float, float]] = []
-    q_prev = flux.copy()
-    inner_total = 0
-    step = 0
-    first = 1
-    if checkpoint is not None:
-        if part.size > 1:     # each rank keeps its own share of e
-            checkpoint = Path(checkpoint).with_suffix(f".rank{part.comm.Get_rank()}.npz")
-        key = fingerprint(nc, nb_, nd, scheme, order, dt, n_steps, s.speed, s.tau, s.cap,
-                          s.bf_kind, s.bf_value, heat, temp, g.volume)
-        state = load_state(checkpoint, key)
-        if state is not None:
-            e[...], e_bnd[...] = state["e"], state["e_bnd"]
-            temp, q_prev = state["temp"], state["q_prev"]
-            t_lat[...], t_en[...], t_band[...], flux[...] = (
-                state["t_lat"], state["t_en"], state["t_band"], state["flux"])
-            times, probe = list(state["times"]), list(state["probe"])
-            amp, signal = list(state["amp"]), list(state["signal"])
-            history = [tuple(map(float, row)) for row in state["history"]]
-            snapshots = [Snapshot(problem, int(k), float(tk), tl, te, q, np.empty((0, nc)))
-                         for k, tk, tl, te, q in zip(state["snap_step"], state["snap_time"],
-                                                      state["snap_t_lat"], state["snap_t_en"],
-                                                      state["snap_flux"])]
-            inner_total, first = int(state["inner_total"]), int(state["step"]) + 1
-            step = first - 1
-    for step in range(first, n_steps + 1):
-        t0 = (step - 1) * dt
-        factor = (tdtr_envelope(t0, dt, ctl.pulse_time, ctl.repetition_frequency,
-                                ctl.modulation_frequency) if ctl.is_tdtr else 1.0)
-        heat_now = heat * factor
-        t_prev = temp.copy()
-        if scheme == "explicit":
-            step_explicit(temp, heat_now)
-            moments()
-            boundaries()
+    q_prev, inner_total, step, first, stop = run.flux.copy(), 0, 0, 1, False
+    saver = _checkpointer(checkpoint, checkpoint_every, opt, d, run, heat, temp, g.volume)
+    state = saver.resume()
+    if state is not None:
+        run.e[...], run.e_bnd[...], temp, q_prev = (state["e"], state["e_bnd"], state["temp"],
+                                                    state["q_prev"])
+        for name in ("t_lat", "t_en", "t_band", "flux"):
+            getattr(run, name)[...] = state[name]
+        series.restore(state)
+        history = [tuple(map(float, row)) for row in state["history"]]
+        inner_total, first = int(state["inner_total"]), int(state["step"]) + 1
+        step = first - 1
+    for step in range(first, opt.n_steps + 1):
+        heat_now, t_prev = heat * _heat_factor(problem, step, opt.dt), temp.copy()
+        if opt.scheme == "explicit":
+            run.explicit_step(temp, heat_now, opt.dt)
         else:
-            e_old = e.copy()
-            for inner in range(1, max_inner + 1):
-                kernels.sweep(e, e_bnd, temp, heat_now, s.cell_mat, s.speed, s.tau, s.cap,
-                              s.heat, s.angles.directions, g.face_offsets,
-                              g.face_neighbor, s.face_an, g.face_center, g.centroid, s.order,
-                              g_off, g_nbr, g_w, second, limit, g.bface_cell, g.bface_normal,
-                              g.bface_center, 1.0 / dt, e_old, part.active)
-                moments()
-                boundaries()
-                change = np.abs(t_lat - temp).max()
-                temp = t_lat.copy()
-                scale = max(np.ptp(t_lat), 1e-300)
-                if change <= inner_tol * scale:
-                    break
-            else:
-                raise SolverDivergedError(f"implicit step {step}: the emission iteration did not "
-                                          f"converge in {max_inner} sweeps")
-            inner_total += inner
-        temp = t_lat.copy()
-        now = step * dt
-        err_t, err_q = _errors(t_lat, t_prev, flux, q_prev, level)
+            inner_total += _implicit_step(run, temp, heat_now, opt.dt, inner_tol, max_inner,
+                                          step)
+        temp, now = run.t_lat.copy(), step * opt.dt
+        err_t, err_q = residuals(run.t_lat, t_prev, run.flux, q_prev, run.level)
         history.append((err_t, err_q))
-        q_prev = flux.copy()
-        if not np.all(np.isfinite(t_lat)):
-            raise SolverDivergedError(f"the transient run diverged at step {step} (t = {now:g} s);"
-                                      " reduce TimeStep or use the implicit scheme")
-        times.append(now)
-        probe.append(t_lat[probe_cell])
-        stop = early_stop and err_t <= tol_t and err_q <= tol_q
-        record(step, now, step == n_steps or stop)
-        if callback is not None:
-            callback(step, now, err_t, err_q)
+        q_prev = run.flux.copy()
+        if not np.all(np.isfinite(run.t_lat)):
+            raise SolverDivergedError(f"the transient run diverged at step {step} (t = {now:g} "
+                                      "s); reduce TimeStep or use the implicit scheme")
+        stop = early_stop and err_t <= opt.tol_t and err_q <= opt.tol_q
+        series.record(run, step, now, step == opt.n_steps or stop)
+        report.iteration(step, now, err_t, err_q)
         if stop:
             break
-        if checkpoint is not None and step % checkpoint_every == 0:
-            snaps = snapshots
-            save_state(checkpoint, key, e=e, e_bnd=e_bnd, temp=temp, q_prev=q_prev,
-                       t_lat=t_lat, t_en=t_en, t_band=t_band, flux=flux,
-                       times=np.asarray(times), probe=np.asarray(probe),
-                       amp=np.asarray(amp), signal=np.asarray(signal),
+        if saver.due(step):
+            saver.save(e=run.e, e_bnd=run.e_bnd, temp=temp, q_prev=q_prev, t_lat=run.t_lat,
+                       t_en=run.t_en, t_band=run.t_band, flux=run.flux, **series.state(),
                        history=np.array(history).reshape(-1, 2),
-                       snap_step=np.array([x.step for x in snaps], dtype=np.int64),
-                       snap_time=np.array([x.time for x in snaps]),
-                       snap_t_lat=np.array([x.temperature_lattice for x in snaps]).reshape(-1, nc),
-                       snap_t_en=np.array([x.temperature_energy for x in snaps]).reshape(-1, nc),
-                       snap_flux=np.array([x.heat_flux for x in snaps]).reshape(-1, nc, 3),
                        inner_total=np.array(inner_total), step=np.array(step))
-
-    settings = dict(state="Transient", scheme=scheme, order=order, time_step=dt,
-                    total_time=t_end, steps=step, n_steps=n_steps, save_every=save_every,
-                    n_directions=nd, n_bands=nb_, n_cells=nc, is_tdtr=ctl.is_tdtr,
-                    inner_sweeps=inner_total, residual_temp=tol_t, residual_flux=tol_q,
-                    early_stop=early_stop)
-    return TransientResult(
-        problem=problem, temperature_lattice=t_lat + level, temperature_energy=t_en + level,
-        temperature_band=t_band + level, heat_flux=flux.copy(), kappa_effective=None,
-        kappa_method="transient run (no effective conductivity)", kappa_direction=None,
-        iterations=step, converged=True, residual_history=history,
-        wall_time=time.perf_counter() - start, settings=settings,
-        times=np.asarray(times), probe_temperature=np.asarray(probe) + level,
-        grating_amplitude=None if grating is None else np.asarray(amp),
-        tdtr_signal=None if tdtr is None else np.asarray(signal) + level,
-        snapshots=snapshots, stability=stability)
+    settings = dict(state="Transient", scheme=opt.scheme, order=opt.order, time_step=opt.dt,
+                    total_time=opt.t_end, steps=step, n_steps=opt.n_steps,
+                    save_every=save_every, n_directions=d.shape[1], n_bands=d.shape[0],
+                    n_cells=g.n_cells, is_tdtr=problem.control.is_tdtr,
+                    inner_sweeps=inner_total, residual_temp=opt.tol_t,
+                    residual_flux=opt.tol_q, early_stop=early_stop)
+    return TransientResult(problem=problem, **run.fields(), iterations=step,
+                           residual_history=history, wall_time=time.perf_counter() - start,
+                           settings=settings,
+                           **series.result_fields(), stability=stability,
+                           reached_end=step == opt.n_steps, steady_state=stop)
 
 
 __all__ = ["Snapshot", "TransientResult", "explicit_stability", "solve_transient",

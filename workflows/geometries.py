@@ -22,149 +22,55 @@ across each transverse axis, graded towards the walls:
 Boundary numbering of the box (COMSOL's and GiftBTE's mesh generator's): lower faces by
 increasing axis, then upper faces by decreasing axis; 2D 1 = x=0, 2 = y=0, 3 = y=top,
 4 = x=right; 3D 1 = x=0, 2 = y=0, 3 = z=0, 4 = z=top, 5 = y=top, 6 = x=right.
+The file writers are bte.giftbte.writer's (re-exported here under their names).
 Lengths in m, temperatures in K.
 """
 from __future__ import annotations
 
-import itertools
-import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from bte.giftbte.writer import (
+    absolutize_paths,
+    box_sides,
+    graded_nodes,
+    write_bc_file,
+    write_box_mesh,
+    write_control_file,
+    write_keyword_file,
+    write_phonon_file,
+)
+from bte.problem import BoundaryKind
+
 KINDS = ("cross-plane", "in-plane")     # films: a thickness
 SECTION_KINDS = ("wire", "ribbon")      # bars: a width and a thickness
 T_REF = 300.0           # K, cold side / mean temperature of every case
 DELTA_T = 1.0           # K, the driving temperature difference
 
-
-def graded_nodes(n_cells: int, ratio: float = 1.0) -> np.ndarray:
-    """``n_cells + 1`` nodes on [0, 1]; cells grow geometrically by ``ratio`` per cell from both
-    walls towards the centre (ratio 1: uniform)."""
-    if n_cells < 1:
-        raise ValueError(f"n_cells must be >= 1, got {n_cells}")
-    if ratio == 1.0:
-        return np.linspace(0.0, 1.0, n_cells + 1)
-    half = ratio ** np.arange(n_cells // 2)
-    middle = [half[-1] * ratio] if n_cells % 2 else []
-    widths = np.concatenate([half, middle, half[::-1]]) if n_cells > 1 else np.ones(1)
-    nodes = np.concatenate([[0.0], np.cumsum(widths)])
-    return nodes / nodes[-1]
-
-
-def box_sides(dim: int) -> list[tuple[int, int]]:
-    """(axis, side) of boundaries 1 .. 2·dim of a box (side 0 the lower, 1 the upper face);
-    see the module docstring."""
-    return [(a, 0) for a in range(dim)] + [(a, 1) for a in reversed(range(dim))]
-
-
-def _tensor_elements(vid: np.ndarray) -> np.ndarray:
-    """Elements of a structured block of vertex ids of shape (n_0 + 1, n_1 + 1, ...): rows of
-    2^d vertex ids in COMSOL tensor order (axis 0 fastest), elements ordered axis 0 fastest."""
-    n = [m - 1 for m in vid.shape]
-    corners = [c[::-1] for c in itertools.product((0, 1), repeat=vid.ndim)]
-    return np.stack([vid[tuple(slice(o, o + m) for o, m in zip(c, n))].ravel(order="F")
-                     for c in corners], axis=1)
-
-
-_FACET_TYPE, _CELL_TYPE = {2: "edg", 3: "quad"}, {2: "quad", 3: "hex"}
-
-
-def write_box_mesh(path: str | Path, axes: Sequence[Sequence[float]],
-                   region_of_cell: Sequence[int] | None = None) -> Path:
-    """COMSOL mesh (sdim ``len(axes)``, 2 or 3) of the tensor-product grid of the increasing
-    node lists ``axes`` (mesh units): quads or hexes ordered x fastest, then y, then z.
-    ``region_of_cell``: 0-based domain of each cell in that order (default all 0); domains
-    touch without internal boundaries.  Boundary facets numbered as in :func:`box_sides`."""
-    axes = [np.asarray(a, dtype=np.float64) for a in axes]
-    dim = len(axes)
-    if dim not in (2, 3):
-        raise ValueError(f"a box mesh has 2 or 3 axes, got {dim}")
-    shape = tuple(len(a) for a in axes)
-    n_cells = int(np.prod([m - 1 for m in shape]))
-    regions = (np.zeros(n_cells, int) if region_of_cell is None
-               else np.asarray(region_of_cell, int))
-    if len(regions) != n_cells:
-        raise ValueError(f"region_of_cell has {len(regions)} entries for {n_cells} cells")
-    vid = np.arange(np.prod(shape)).reshape(shape, order="F")
-    points = np.column_stack([g.ravel(order="F") for g in np.meshgrid(*axes, indexing="ij")])
-    facets = [_tensor_elements(np.take(vid, -side, axis=axis)) for axis, side in box_sides(dim)]
-    corners = _tensor_elements(vid[tuple(slice(None, None, m - 1) for m in shape)]).T
-    lines = ["# Created by mts workflows.geometries (COMSOL text mesh)", "0 1",
-             "1 # number of tags", "# Tags", "5 mesh1", "1 # number of types", "# Types",
-             "3 obj", "", "0 0 1", "4 Mesh # class", "4 # version", f"{dim} # sdim",
-             f"{len(points)} # number of mesh vertices", "0 # lowest mesh vertex index", "",
-             "# Mesh vertex coordinates"]
-    lines += [" ".join(repr(float(c)) for c in p) for p in points]
-    lines += ["", "3 # number of element types"]
-    types = [("vtx", corners, range(len(corners))),
-             (_FACET_TYPE[dim], np.concatenate(facets),
-              np.repeat(np.arange(len(facets)), [len(f) for f in facets])),
-             (_CELL_TYPE[dim], _tensor_elements(vid), regions + 1)]
-    for k, (name, elements, entities) in enumerate(types):
-        lines += ["", f"# Type #{k}", "", f"{len(name)} {name} # type name", "", "",
-                  f"{elements.shape[1]} # number of vertices per element",
-                  f"{len(elements)} # number of elements", "# Elements"]
-        lines += [" ".join(map(str, e)) for e in elements]
-        lines += ["", f"{len(entities)} # number of geometric entity indices",
-                  "# Geometric entity indices"]
-        lines += [str(int(d)) for d in entities]
-    path = Path(path)
-    path.write_text("\n".join(lines) + "\n")
-    return path
+__all__ = ["DELTA_T", "KINDS", "SECTION_KINDS", "T_REF", "box_sides", "case_boundaries",
+           "graded_nodes", "prepare_folder_case", "write_bc_file", "write_box_mesh",
+           "write_case", "write_control_file", "write_phonon_file"]
 
 
 def case_boundaries(kind: str, specularity: float = 0.0) -> list[tuple[int, int, float]]:
     """BC entries (index, type, value) of a film column or a bar (see the module docstring);
     ``specularity`` p of the walls along the heat flow (0 diffuse)."""
     if kind == "cross-plane":
-        return [(1, 3, 0.0), (2, 1, T_REF + DELTA_T), (3, 1, T_REF), (4, 3, 0.0)]
+        return [(1, BoundaryKind.SPECULAR, 0.0), (2, BoundaryKind.THERMALIZING, T_REF + DELTA_T),
+                (3, BoundaryKind.THERMALIZING, T_REF), (4, BoundaryKind.SPECULAR, 0.0)]
     if kind not in ("in-plane", *SECTION_KINDS):
         raise ValueError(f"unknown geometry kind {kind!r}; use one of "
                          f"{KINDS + SECTION_KINDS}")
     if not 0.0 <= specularity < 1.0:
         raise ValueError(f"specularity must be in [0, 1), got {specularity}")
-    wall = (2, 0.0) if specularity == 0.0 else (6, specularity)
+    wall = ((BoundaryKind.DIFFUSE, 0.0) if specularity == 0.0
+            else (BoundaryKind.PARTIALLY_SPECULAR, specularity))
     last = 4 if kind == "in-plane" else 6
+    # periodic pair 1 <-> last: a BC type -n names the partner n
     return [(1, -last, DELTA_T), *[(i, *wall) for i in range(2, last)], (last, -1, 0.0)]
-
-
-def write_bc_file(path: str | Path, entries: Sequence[tuple[int, int, float]]) -> Path:
-    """GiftBTE BC file from (boundary index, type, value) entries."""
-    lines = [f"{len(entries)} #Number of boundaries", "",
-             "BoundaryIndex BoundaryType BoundaryValue"]
-    lines += [f"{i} {t} {float(v)!r}" for i, t, v in entries]
-    path = Path(path)
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def write_phonon_file(path: str | Path, band_tables: Sequence[str | Path], n_bands: int,
-                      region_materials: Sequence[int], ntheta: int, nphi: int) -> Path:
-    """PHONON with one DATABASE material per band table (absolute paths), 3D angular space
-    (8·ntheta·nphi directions) and ``region_materials[r]`` = 0-based material of region r."""
-    lines = ["MaterialNumber=", str(len(band_tables)), "BandNumber=", str(n_bands), ""]
-    for k, table in enumerate(band_tables):
-        lines += [f"MaterialFile {k + 1}= DATABASE", str(Path(table).resolve()), ""]
-    lines += ["GeometryMaterialType="]
-    lines += [f"{r + 1} {m + 1}" for r, m in enumerate(region_materials)]
-    lines += ["", "MaterialDimension=", "3", "Ntheta=", str(ntheta), "Nphi=", str(nphi)]
-    path = Path(path)
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def write_control_file(path: str | Path, residual_temp: float, residual_flux: float,
-                       max_iter: int) -> Path:
-    """Steady CONTROL: second order, synthetic acceleration, the given thresholds."""
-    text = (f"State=\nSteady\nOrder=\n2\nIterativeScheme=\nSynthetic\nMatrixSolver=\nLU\n"
-            f"MaxNumIter=\n{max_iter}\nResidualTemp=\n{residual_temp!r}\n"
-            f"ResidualFlux=\n{residual_flux!r}\n")
-    path = Path(path)
-    path.write_text(text)
-    return path
 
 
 def write_case(directory: str | Path, kind: str, thickness: float,
@@ -202,10 +108,10 @@ def write_case(directory: str | Path, kind: str, thickness: float,
         region_of_cell = None if region_of_cell is None else np.tile(region_of_cell, n_cells)
     write_box_mesh(inp / "mesh.mphtxt", axes, region_of_cell)
     write_bc_file(inp / "bc.dat", case_boundaries(kind, specularity))
-    (inp / "GEOMETRY").write_text(
-        f"GeometryDimension=\n{len(scales)}\n"
-        + "".join(f"Scale{a}=\n{s!r}\n" for a, s in zip("XYZ", scales))
-        + "BCFile=\ninput/bc.dat\nMeshType=\nCOMSOL\nMeshFile=\ninput/mesh.mphtxt\n")
+    write_keyword_file(inp / "GEOMETRY", {
+        "GeometryDimension": len(scales),
+        **{f"Scale{a}": float(s) for a, s in zip("XYZ", scales)},
+        "BCFile": "input/bc.dat", "MeshType": "COMSOL", "MeshFile": "input/mesh.mphtxt"})
     write_phonon_file(inp / "PHONON", band_tables, n_bands, range(n_layers), ntheta, nphi)
     write_control_file(inp / "CONTROL", residual_temp, residual_flux, max_iter)
     return Path(directory)
@@ -226,14 +132,7 @@ def prepare_folder_case(source: str | Path, directory: str | Path, band_table: s
     problem = bte.read_input_folder(source)
     dst = Path(directory)
     shutil.copytree(source / "input", dst / "input", dirs_exist_ok=True)
-    geometry = dst / "input" / "GEOMETRY"
-    lines = geometry.read_text(errors="replace").splitlines()
-    for i, line in enumerate(lines[:-1]):
-        head = line.split("//", 1)[0]
-        if any(re.search(rf"\b{k}\b", head) for k in _PATH_KEYWORDS) and lines[i + 1].strip():
-            target = Path(lines[i + 1].strip())
-            lines[i + 1] = str(target if target.is_absolute() else (source / target).resolve())
-    geometry.write_text("\n".join(lines) + "\n")
+    absolutize_paths(dst / "input" / "GEOMETRY", _PATH_KEYWORDS, source)
     write_phonon_file(dst / "input" / "PHONON", [band_table], n_bands,
                       [0] * len(problem.region_material),
                       problem.ntheta if ntheta is None else ntheta,

@@ -479,7 +479,8 @@ def cross_plane_kappa_nongray(bands, L: float, *, mu=None, w=None, T1: float = 1
 
 def fuchs_sondheimer(delta: float, p: float = 0.0) -> float:
     """S(delta) = kappa_film / kappa_bulk for a gray film of thickness d = delta Lambda with
-    specularity p:  1 - 3(1-p)/(2 delta) int_1^inf (t^-3 - t^-5)(1 - e^{-delta t})/(1 - p e^{-delta t}) dt.
+    specularity p:
+    1 - 3(1-p)/(2 delta) int_1^inf (t^-3 - t^-5)(1 - e^{-delta t})/(1 - p e^{-delta t}) dt.
     The integral is evaluated in u = 1/t on [0, 1] (smooth integrand)."""
     delta = float(delta)
 
@@ -529,7 +530,8 @@ def in_plane_flux_profile_directions(bands, L: float, y, dirs, weights, *, dT: f
                                      Lx: float | None = None, wall_axis: int = 1,
                                      flow_axis: int = 0) -> np.ndarray:
     """Same as ``in_plane_flux_profile`` for a discrete direction set (unit vectors ``dirs``,
-    weights summing to 4 pi): q_x = sum_b C v^2 tau G sum_k (w_k/4 pi) s_x^2 (1 - e^{-d/(Lambda|s_y|)})."""
+    weights summing to 4 pi):
+    q_x = sum_b C v^2 tau G sum_k (w_k/4 pi) s_x^2 (1 - e^{-d/(Lambda|s_y|)})."""
     b = _complete_bands(bands)
     G = dT / (L if Lx is None else Lx)
     y = np.asarray(y, dtype=float)[:, None]
@@ -581,7 +583,8 @@ def in_plane_reference() -> np.ndarray:
 
 
 def heat_generation_reference() -> np.ndarray:
-    """heat-generation/01.dat (Cao et al. 2016, digitised): y/L, T* = 8 kappa T / (Q L^2), kappa = 150."""
+    """heat-generation/01.dat (Cao et al. 2016, digitised): y/L, T* = 8 kappa T / (Q L^2),
+    kappa = 150."""
     return read_two_columns(EXAMPLES_DIR / "heat-generation" / "01.dat")
 
 

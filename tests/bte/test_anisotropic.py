@@ -25,6 +25,7 @@ import pytest
 from bte_cases import mpirun_bte
 
 import bte
+from bte import BoundaryKind as Kind
 from bte.angles import angular_set, direction_cells
 from bte.materials import mode_material, pair_table, read_mode_data, write_band_table
 from bte.transient import explicit_stability
@@ -90,7 +91,7 @@ def _film(case_factory, phonon, name, ny):
     """Film 0 <= y <= FILM, one cell along x, periodic in x with a 1 K jump over FILM,
     diffuse walls at y = 0 and y = FILM."""
     return case_factory("in-plane/1e-7", name, mesh=("rect", [0.0, 1.0], np.linspace(0, 1, ny + 1)),
-                        bc=[(1, -4, 1), (4, -1, 0), (2, 2, 0), (3, 2, 0)],
+                        bc=[(1, -4, 1), (4, -1, 0), (2, Kind.DIFFUSE, 0), (3, Kind.DIFFUSE, 0)],
                         geometry={"ScaleX": FILM, "ScaleY": FILM}, phonon=phonon)
 
 
@@ -225,9 +226,9 @@ def test_periodic_box_reproduces_the_modes_bulk_tensor(case_factory, phonon, axi
     tolerance; the modes lie on quadrature directions, so there is no angular error."""
     modes = synthetic_modes()
     if axis == 0:
-        bc = [(1, -4, 1), (4, -1, 0), (2, 3, 0), (3, 3, 0)]
+        bc = [(1, -4, 1), (4, -1, 0), (2, Kind.SPECULAR, 0), (3, Kind.SPECULAR, 0)]
     else:
-        bc = [(2, -3, 1), (3, -2, 0), (1, 3, 0), (4, 3, 0)]
+        bc = [(2, -3, 1), (3, -2, 0), (1, Kind.SPECULAR, 0), (4, Kind.SPECULAR, 0)]
     run = case_factory("in-plane/1e-7", f"box{axis}", mesh=("rect", np.linspace(0, 1, 4),
                                                             np.linspace(0, 1, 4)),
                        bc=bc, geometry={"ScaleX": FILM, "ScaleY": FILM}, phonon=phonon)
@@ -245,7 +246,8 @@ def test_heated_slab_conserves_energy(case_factory, phonon):
     in the next ones and < 3e-6 further in (measured, 40 cells)."""
     q_source = 1e15
     run = case_factory("in-plane/1e-7", "heated", mesh=("rect", np.linspace(0, 1, 41), [0.0, 1.0]),
-                       bc=[(1, 1, 300.0), (4, 1, 300.0), (2, 3, 0), (3, 3, 0)],
+                       bc=[(1, Kind.THERMALIZING, 300.0), (4, Kind.THERMALIZING, 300.0),
+                           (2, Kind.SPECULAR, 0), (3, Kind.SPECULAR, 0)],
                        geometry={"ScaleX": FILM, "ScaleY": FILM, "UniformHeat": q_source},
                        phonon=phonon)
     problem = _with_material(run, _material())
@@ -296,7 +298,8 @@ def test_isotropic_modes_equal_the_band_input(case_factory, phonon):
         np.testing.assert_allclose(getattr(tm, name), getattr(tb, name), rtol=1e-13)
     run = case_factory("cross-plane/1e-8", "iso", mesh=("rect", np.linspace(0, 1, 5),
                                                         np.linspace(0, 1, 11)),
-                       bc=[(1, 1, 301.0), (4, 1, 300.0), (2, 6, 0.4), (3, 2, 0)],
+                       bc=[(1, Kind.THERMALIZING, 301.0), (4, Kind.THERMALIZING, 300.0),
+                           (2, Kind.PARTIALLY_SPECULAR, 0.4), (3, Kind.DIFFUSE, 0)],
                        geometry={"ScaleX": FILM, "ScaleY": FILM / 2}, phonon=phonon)
     a = _solve(_with_material(run, bands))
     b = _solve(_with_material(run, modes))

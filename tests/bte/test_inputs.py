@@ -1,4 +1,4 @@
-"""GiftBTE input-folder reader (bte.inputs): every shipped example folder loads unchanged, and
+"""GiftBTE input-folder reader (bte.giftbte): every shipped example folder loads unchanged, and
 synthetic folders written into tmp_path exercise the keyword rules, fallbacks and errors."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bte.inputs import read_input_folder
-from bte.problem import BTEInputError
+from bte.giftbte import read_input_folder
+from bte.problem import BoundaryKind, BTEInputError
 
 GIFT = Path(__file__).resolve().parents[2] / "examples" / "giftbte"
 EXAMPLES = GIFT / "examples"
@@ -402,7 +402,7 @@ def test_periodic_partners(tmp_path):
     assert err.line == 4
     p = load(make_case(tmp_path / "c", bc_dat="2\n\nt\n1 -3 1\n3 -1 0\n"))
     bc = p.boundary_conditions[1]
-    assert (bc.kind, bc.partner, bc.value) == (-1, 3, 1.0)
+    assert (bc.kind, bc.partner, bc.value) == (BoundaryKind.PERIODIC, 3, 1.0)
     assert (p.geometry.bface_partner >= 0).all()
 
 
@@ -437,7 +437,7 @@ def test_interface_boundary(tmp_path):
                              iface_dat=INTERFACE)
     p = load(root)
     bc = p.boundary_conditions[2]
-    assert bc.kind == 5 and bc.transmissivity[0].tolist() == [0.3]
+    assert bc.kind == BoundaryKind.INTERFACE and bc.transmissivity[0].tolist() == [0.3]
     assert bc.transmissivity[1].tolist() == [0.7]
     faces = np.flatnonzero(p.geometry.bface_index == 2)
     assert len(faces) == 2 and set(p.geometry.bface_partner[faces]) == set(faces)

@@ -139,8 +139,9 @@ def test_mixed_3d_comsol_and_gmsh_agree():
         assert sorted(set(m.bnd_index)) == list(range(1, 10))
     np.testing.assert_array_equal(a.points, b.points)
     np.testing.assert_array_equal(a.cell_nodes, b.cell_nodes)   # COMSOL orders -> VTK orders
-    key = lambda m: sorted((i, tuple(sorted(m.bnd_nodes[m.bnd_offsets[k]:m.bnd_offsets[k + 1]])))
-                           for k, i in enumerate(m.bnd_index))
+    def key(m):
+        return sorted((i, tuple(sorted(m.bnd_nodes[m.bnd_offsets[k]:m.bnd_offsets[k + 1]])))
+                      for k, i in enumerate(m.bnd_index))
     assert key(a) == key(b)
 
 

@@ -9,10 +9,12 @@ import pytest
 from bte_cases import EXAMPLES, MATERIALS
 
 import bte
+from bte import BoundaryKind as Kind
 from bte.angles import angular_set
 
 SI15 = np.loadtxt(MATERIALS / "DATABASE" / "Si" / "Si_15.dat")
-PERIODIC_X = [(1, -4, 1), (4, -1, 0), (2, 3, 0), (3, 3, 0)]
+# periodic pair 1 <-> 4 (BC type -n: partner n) with a 1 K jump, specular sides
+PERIODIC_X = [(1, -4, 1), (4, -1, 0), (2, Kind.SPECULAR, 0), (3, Kind.SPECULAR, 0)]
 
 
 def _bulk_case(case_factory, name, *, n=(4, 3), **phonon):

@@ -12,6 +12,7 @@ import pytest
 from bte_cases import EXAMPLES, make_case, remove_keyword
 
 import bte
+from bte import BoundaryKind as Kind
 from bte.problem import BTEInputError
 from bte.transient import explicit_stability, solve_transient, tdtr_envelope
 
@@ -172,7 +173,8 @@ def test_tdtr_envelope_integrates_pulses():
 def gray_tdtr(tmp_path):
     """The TDTR example on a 6³ hex block, gray Si (Si_1.dat), a COORDINATE spot source."""
     xs = np.linspace(0, 1, 7)
-    bc = [(1, 3, 0), (2, 3, 0), (3, 2, 0), (4, 1, 0), (5, 2, 0), (6, 2, 0)]
+    bc = [(1, Kind.SPECULAR, 0), (2, Kind.SPECULAR, 0), (3, Kind.DIFFUSE, 0),
+          (4, Kind.THERMALIZING, 0), (5, Kind.DIFFUSE, 0), (6, Kind.DIFFUSE, 0)]
     run = make_case(tmp_path, TTG, "tdtr", mesh=("box", xs, xs, xs), bc=bc,
                     geometry={"ScaleX": 1e-6, "ScaleY": 1e-6, "ScaleZ": 1e-6},
                     phonon={"Ntheta": 2, "Nphi": 2},

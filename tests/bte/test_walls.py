@@ -8,6 +8,7 @@ import pytest
 import reference as ref
 
 import bte
+from bte import BoundaryKind as Kind
 
 SI1 = ref.MATERIALS_DIR / "DATABASE" / "Si" / "Si_1.dat"
 LAMBDA_SI1 = 2677.0 * 39.9e-12                     # m, gray Si_1 mean free path (106.8 nm)
@@ -36,21 +37,21 @@ def _solve(run, **kwargs):
 def test_partially_specular_film_vs_fuchs_sondheimer(case_factory, p):
     """In-plane film, d = Λ: κ_film/κ_b within 1 % of the exact Fuchs-Sondheimer S(δ=1, p)
     (0.6839 at p = 0), computed by quadrature in the test."""
-    res = _solve(_film(case_factory, f"fs{p}", 6, p, 16, 24))
+    res = _solve(_film(case_factory, f"fs{p}", Kind.PARTIALLY_SPECULAR, p, 16, 24))
     s = res.kappa_effective / bte.read_input_folder(res.problem.root).materials[0].kappa_bulk()
     assert s == pytest.approx(ref.fuchs_sondheimer(1.0, p), rel=1e-2), (s, p)
 
 
 def test_partial_specularity_limits_match_wall_types(case_factory):
     """p = 1 is the specular wall (type 3) and p = 0 the diffuse wall (type 2), to round-off."""
-    for p, kind in ((1.0, 3), (0.0, 2)):
-        partial = _solve(_film(case_factory, f"p{p}", 6, p, 4, 8, ny=20))
+    for p, kind in ((1.0, Kind.SPECULAR), (0.0, Kind.DIFFUSE)):
+        partial = _solve(_film(case_factory, f"p{p}", Kind.PARTIALLY_SPECULAR, p, 4, 8, ny=20))
         plain = _solve(_film(case_factory, f"k{kind}", kind, 0, 4, 8, ny=20))
         assert partial.kappa_effective == pytest.approx(plain.kappa_effective, rel=1e-9)
 
 
 def test_partial_specularity_must_be_a_fraction(case_factory):
-    run = _film(case_factory, "bad", 6, 1.5, 4, 4, ny=4)
+    run = _film(case_factory, "bad", Kind.PARTIALLY_SPECULAR, 1.5, 4, 4, ny=4)
     with pytest.raises(bte.BTEInputError, match="specularity") as info:
         bte.read_input_folder(run)
     assert info.value.field == "BoundaryValue" and info.value.line is not None
@@ -60,7 +61,8 @@ def _flux_slab(factory, name, length, q, n=200):
     """Gray Si_1 slab along x: thermalizing wall at 300 K at x = 0, heat-flux wall with inward
     flux q (W/m^2) at x = length; specular sides."""
     return factory("cross-plane/1e-7", name, mesh=("rect", np.linspace(0, 1, n + 1), [0.0, 1.0]),
-                   bc=[(1, 1, 300.0), (4, 7, q), (2, 3, 0), (3, 3, 0)],
+                   bc=[(1, Kind.THERMALIZING, 300.0), (4, Kind.HEAT_FLUX, q),
+                       (2, Kind.SPECULAR, 0), (3, Kind.SPECULAR, 0)],
                    geometry={"ScaleX": length, "ScaleY": length},
                    phonon={**GRAY, "Ntheta": 8, "Nphi": 8})
 
