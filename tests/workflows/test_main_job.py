@@ -36,6 +36,10 @@ def main_job(tmp_path_factory) -> PipelineResult:
         config, output=tmp_path_factory.mktemp("main-job"), temperature_map=None,
         geometries=(dataclasses.replace(cross, thicknesses=tuple(ALMABTE_KAPPA)), partial))
     result = run_pipeline(config, progress=False, plots=False)
+    for row, reference in zip(result.rows, ALMABTE_KAPPA.values()):
+        print(f"{config.potential}: κ({row.thickness_m * 1e9:.0f} nm) = {row.kappa_W_mK:.2f} W/mK, "
+              f"κ/κ_bulk {row.ratio:.3f} (almaBTE {reference:.2f}, {reference / ALMABTE_BULK:.3f});"
+              f" bulk {result.kappa_bulk:.1f}")
     for row in result.rows[len(ALMABTE_KAPPA):]:
         print(f"in-plane p = 0.5, {row.thickness_m * 1e9:.0f} nm: κ/κ_bulk {row.ratio:.4f}, "
               f"per-mode FS {row.reference_ratio:.4f} ({row.ratio / row.reference_ratio - 1:+.2%})")
@@ -48,10 +52,6 @@ def films(main_job) -> PipelineResult:
     result = dataclasses.replace(main_job, rows=[r for r in main_job.rows
                                                  if r.kind == "cross-plane"])
     assert [row.thickness_m for row in result.rows] == pytest.approx(list(ALMABTE_KAPPA))
-    for row, reference in zip(result.rows, ALMABTE_KAPPA.values()):
-        print(f"{config.potential}: κ({row.thickness_m * 1e9:.0f} nm) = {row.kappa_W_mK:.2f} W/mK, "
-              f"κ/κ_bulk {row.ratio:.3f} (almaBTE {reference:.2f}, {reference / ALMABTE_BULK:.3f});"
-              f" bulk {result.kappa_bulk:.1f}")
     return result
 
 
