@@ -28,6 +28,7 @@ import math
 import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +38,9 @@ from workflows.config import PipelineConfig, load_config
 from workflows.film_reference import in_plane_film_kappa
 from workflows.stages import CaseSpec, Stage, read_modes
 from workflows.study import StudyRunner
+
+if TYPE_CHECKING:
+    from phonons import ModeSet
 
 
 @dataclass
@@ -98,7 +102,7 @@ class ModeFilmReference:
     BTE's direction set with ``ntheta`` polar directions per hemisphere
     (:func:`workflows.film_reference.in_plane_film_kappa`).  κ in W/mK, thickness m."""
 
-    def __init__(self, modes, ntheta: int):
+    def __init__(self, modes: ModeSet, ntheta: int) -> None:
         star = modes.expand_star()
         self.velocity = star.group_velocity.reshape(-1, 3)
         self.heat_capacity = (star.weights[:, None] * star.heat_capacity).ravel()
