@@ -4,8 +4,12 @@
 of :mod:`workflows.stages` under ``<output>/stages`` (cached by a hash of its inputs) and writes
 
 * ``results.csv``: one row per BTE case (:class:`KappaRow`: geometry, thickness m, width m of
-  a wire/ribbon, κ W/mK, κ/κ_bulk, the almaBTE reference of REFERENCES §1.5 at that thickness
-  where there is one);
+  a wire/ribbon, κ W/mK, κ/κ_bulk, and a reference κ and ratio with its source: for cross-plane
+  films almaBTE's first-principles values of REFERENCES §1.5 at that thickness where there is
+  one, for in-plane films of any specularity the exact per-mode Fuchs–Sondheimer κ of this
+  study's own modes over solid-angle cells (:mod:`workflows.film_reference`; almaBTE's in-plane
+  values take the bare q-grid directions, leave modes with v_z = 0 unsuppressed and are no
+  reference, REFERENCES §1.5));
 * ``bulk.json``: structure, potential, bulk κ (phono3py, and of the band table);
 * ``band_table.dat``: the GiftBTE band table every BTE case uses (each case folder under
   ``stages/bte-*/input`` holds its PHONON pointing at it);
@@ -24,21 +28,29 @@ import math
 import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from mtscore import atomic_path, remove_stale_temporaries, write_files_atomically
 from workflows import references as ref
 from workflows.config import PipelineConfig, load_config
+from workflows.film_reference import in_plane_film_kappa
 from workflows.stages import CaseSpec, Stage, read_modes
 from workflows.study import StudyRunner
+
+if TYPE_CHECKING:
+    from phonons import ModeSet
 
 
 @dataclass
 class KappaRow:
     """One BTE case: geometry name and kind, thickness of a film or wire/ribbon (its height; m,
     None for a folder), width of a wire/ribbon (m, None otherwise), wall specularity, κ_eff and
-    the band table's bulk κ (W/mK), their ratio, the almaBTE κ and ratio at this thickness
-    (NaN where REFERENCES §1.5 has none), solver iterations, convergence, wall time (s),
-    whether the case came from the cache, and its directory."""
+    the band table's bulk κ (W/mK), their ratio, the reference κ (W/mK) and its ratio to the
+    reference's own bulk κ (NaN where there is none) and its source (:data:`REFERENCE_SOURCES`,
+    "" where none), solver iterations, convergence, wall time (s), whether the case came from
+    the cache, and its directory."""
 
     geometry: str
     kind: str
@@ -50,6 +62,7 @@ class KappaRow:
     ratio: float
     reference_W_mK: float
     reference_ratio: float
+    reference: str
     iterations: int
     converged: bool
     wall_s: float
@@ -71,8 +84,58 @@ class PipelineResult:
     stages_cached: list[str]
 
 
+#: the reference of each film kind, as results.csv names it
+REFERENCE_SOURCES = {
+    "cross-plane": "almaBTE cross-plane",
+    "in-plane": "per-mode Fuchs-Sondheimer, solid-angle cells"}
+#: the summary's note on the references
+REFERENCE_NOTE = (
+    "reference: cross-plane films almaBTE first-principles (REFERENCES 1.5, ratio to its bulk "
+    "135.28 W/mK); in-plane films the exact per-mode Fuchs-Sondheimer kappa of this study's "
+    "modes,\n  each spread over its solid-angle cell (ratio to their bulk kappa_xx); almaBTE's "
+    "in-plane values leave modes with v_z = 0 unsuppressed and are no reference")
+
+
+class ModeFilmReference:
+    """In-plane film κ of a study's own modes (a :class:`phonons.ModeSet`), heat along x between
+    walls normal to y as the BTE's in-plane films, each mode spread over its polar cell of the
+    BTE's direction set with ``ntheta`` polar directions per hemisphere
+    (:func:`workflows.film_reference.in_plane_film_kappa`).  κ in W/mK, thickness m."""
+
+    def __init__(self, modes: ModeSet, ntheta: int) -> None:
+        star = modes.expand_star()
+        self.velocity = star.group_velocity.reshape(-1, 3)
+        self.heat_capacity = (star.weights[:, None] * star.heat_capacity).ravel()
+        self.tau = star.lifetime.ravel()
+        self.ntheta = ntheta
+        #: bulk κ_xx of the modes (W/mK)
+        self.bulk_W_mK = float(np.sum(self.heat_capacity * self.velocity[:, 0] ** 2 * self.tau))
+
+    def kappa(self, thickness: float, specularity: float) -> float:
+        """In-plane κ_xx (W/mK) of a film of ``thickness`` m with wall specularity p."""
+        return in_plane_film_kappa(thickness, specularity, self.velocity, self.heat_capacity,
+                                   self.tau, transport=0, normal=1, ntheta=self.ntheta)
+
+
+def film_reference(kind: str, specularity: float, thickness: float | None,
+                   modes: ModeFilmReference) -> tuple[float, float, str]:
+    """The reference of a case: (κ W/mK, κ over the reference's bulk κ, source), almaBTE for
+    cross-plane films at its thicknesses, the per-mode Fuchs–Sondheimer κ of ``modes`` for
+    in-plane films; (NaN, NaN, "") for anything else."""
+    if kind == "in-plane" and thickness is not None:
+        kappa = modes.kappa(thickness, specularity)
+        return kappa, kappa / modes.bulk_W_mK, REFERENCE_SOURCES[kind]
+    if kind == "cross-plane":
+        kappa = almabte_reference(kind, specularity, thickness)
+        if not math.isnan(kappa):
+            return kappa, kappa / ref.ALMABTE_BULK, REFERENCE_SOURCES[kind]
+    return math.nan, math.nan, ""
+
+
 def almabte_reference(kind: str, specularity: float, thickness: float | None) -> float:
-    """almaBTE κ (W/mK) of REFERENCES §1.5 for this film, NaN where there is none."""
+    """almaBTE κ (W/mK) of REFERENCES §1.5 for this film, NaN where there is none (its in-plane
+    p = 0.5 values are listed there as no valid reference; :func:`film_reference` uses the
+    cross-plane ones only)."""
     table = {("cross-plane", 0.0): ref.ALMABTE_CROSS_PLANE,
              ("in-plane", 0.5): ref.ALMABTE_IN_PLANE_P05}.get((kind, specularity), {})
     for length, kappa in table.items():
@@ -108,16 +171,19 @@ def write_rows_csv(rows: list, row_type: type, path: str | Path) -> Path:
 
 def summary_table(rows: list[KappaRow]) -> str:
     """A short terminal table: geometry, size (nm: thickness, or width x thickness), κ,
-    κ/κ_bulk, almaBTE ratio."""
+    κ/κ_bulk, the reference's ratio, iterations; a note on the references under it when a
+    row has one."""
     lines = [f"{'geometry':<22} {'size (nm)':>11} {'kappa (W/mK)':>13} {'k/k_bulk':>9} "
-             f"{'almaBTE k/k_b':>14} {'iter':>5}"]
+             f"{'ref. k/k_b':>11} {'iter':>5}"]
     for r in rows:
         length = _size_label(r)
         kappa = "n/a" if r.kappa_W_mK is None else f"{r.kappa_W_mK:.2f}"
         reference = "" if math.isnan(r.reference_ratio) else f"{r.reference_ratio:.3f}"
         flag = "" if r.converged else " (not converged)"
         lines.append(f"{r.geometry:<22} {length:>11} {kappa:>13} {r.ratio:>9.3f} "
-                     f"{reference:>14} {r.iterations:>5}{flag}")
+                     f"{reference:>11} {r.iterations:>5}{flag}")
+    if any(r.reference for r in rows):
+        lines.append(REFERENCE_NOTE)
     return "\n".join(lines)
 
 
@@ -168,17 +234,20 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
         phonons = runner.phonons(structure, ph)
     runner.on_stage = None
     kappa_bands = phonons.kappa_bands_W_mK
+    modes = read_modes(phonons.modes)
+    mode_reference = ModeFilmReference(modes, config.bte.ntheta)
 
     rows = []
     for name, case in tqdm(_cases(config), desc="BTE", unit="case", disable=not progress):
         solved = runner.case([phonons], ph.n_bands, case)
         kappa = solved.kappa_W_mK
-        reference = almabte_reference(case.kind, case.specularity, case.thickness)
+        reference, reference_ratio, source = film_reference(
+            case.kind, case.specularity, case.thickness, mode_reference)
         rows.append(KappaRow(
             geometry=name, kind=case.kind, thickness_m=case.thickness, width_m=case.width,
             specularity=case.specularity, kappa_W_mK=kappa, kappa_bulk_W_mK=kappa_bands,
             ratio=math.nan if kappa is None else kappa / kappa_bands,
-            reference_W_mK=reference, reference_ratio=reference / ref.ALMABTE_BULK,
+            reference_W_mK=reference, reference_ratio=reference_ratio, reference=source,
             iterations=solved.iterations, converged=solved.converged,
             wall_s=solved.wall_s, cached=solved.cached, case_dir=str(solved.directory)))
 
@@ -193,7 +262,7 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
         ("band_table.dat", lambda path: shutil.copyfile(phonons.band_table, path)),
         ("bulk.json", lambda path: path.write_text(json.dumps(bulk, indent=1)))])
     if plots:
-        files += _plots(config, rows, kappa_bands, read_modes(phonons.modes), out)
+        files += _plots(config, rows, kappa_bands, modes, out)
     log = runner.log
     result = PipelineResult(rows=rows, kappa_bulk=phonons.kappa_W_mK,
                             kappa_bands=kappa_bands, output=out, files=files,

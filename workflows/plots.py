@@ -16,9 +16,12 @@ from workflows import references as ref
 def plot_kappa_vs_thickness(rows: Sequence, kappa_bulk: float, path: str | Path) -> Path:
     """Two panels: κ and κ/κ_bulk of every film, wire and ribbon geometry in ``rows``
     (KappaRow objects) against thickness (a wire's height, its side when square; one curve per
-    ribbon width), with almaBTE's cross-plane and in-plane p = 0.5 films and the film
-    experiments overlaid, and the nanowire experiments (against diameter) when there are wires
-    (the ratio panel divides the almaBTE values by their own bulk κ)."""
+    ribbon width), with the rows' references (``reference_W_mK``, ``reference_ratio``: the
+    per-mode Fuchs–Sondheimer κ of in-plane films, dashed in the film's colour), almaBTE's
+    cross-plane films and the in-plane film experiments overlaid, and the nanowire experiments
+    (against diameter) when there are wires (the ratio panel divides the almaBTE values by
+    their own bulk κ).  almaBTE's in-plane p = 0.5 films are not drawn: they are no reference
+    (REFERENCES §1.5)."""
     plt = pyplot()
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     sized = [r for r in rows if r.thickness_m is not None and r.kappa_W_mK is not None]
@@ -34,22 +37,25 @@ def plot_kappa_vs_thickness(rows: Sequence, kappa_bulk: float, path: str | Path)
         y = np.array([r.kappa_W_mK for r in sel])
         left.plot(x, y, "o-", color=f"C{k}", label=f"{name} (this study)")
         right.plot(x, y / kappa_bulk, "o-", color=f"C{k}", label=f"{name} (this study)")
-    for data, marker, label in ((ref.ALMABTE_CROSS_PLANE, "s", "almaBTE cross-plane"),
-                                (ref.ALMABTE_IN_PLANE_P05, "^", "almaBTE in-plane p=0.5")):
-        x = np.array(list(data)) * 1e9
-        y = np.array(list(data.values()))
-        left.plot(x, y, marker, color="k", mfc="none", ms=8, ls="none", label=label)
-        right.plot(x, y / ref.ALMABTE_BULK, marker, color="k", mfc="none", ms=8, ls="none",
-                   label=label)
-    for thickness, kappa, err, source in ref.FILM_EXPERIMENTS:
-        left.errorbar(thickness * 1e9, kappa, yerr=err, fmt="*", ms=9, color="C3",
-                      label=f"exp. {source}")
+        if sel[0].kind == "in-plane" and not np.isnan(sel[0].reference_W_mK):
+            label = f"{name}: per-mode FS, p={sel[0].specularity:g}"
+            left.plot(x, [r.reference_W_mK for r in sel], "x--", color=f"C{k}", label=label)
+            right.plot(x, [r.reference_ratio for r in sel], "x--", color=f"C{k}", label=label)
+    x = np.array(list(ref.ALMABTE_CROSS_PLANE)) * 1e9
+    y = np.array(list(ref.ALMABTE_CROSS_PLANE.values()))
+    for ax, scale in ((left, 1.0), (right, ref.ALMABTE_BULK)):
+        ax.plot(x, y / scale, "s", color="k", mfc="none", ms=8, ls="none",
+                label="almaBTE cross-plane")
+    for marker, (thickness, kappa, err, source) in zip("*Dv", ref.FILM_EXPERIMENTS):
+        left.errorbar(thickness * 1e9, kappa, yerr=err, fmt=marker, ms=7, color="C3",
+                      label=f"exp. in-plane film, {source}")
     if any(r.kind == "wire" for r in sized):
         diameter, kappa, source = zip(*ref.NANOWIRE_EXPERIMENTS)
         left.plot(np.array(diameter) * 1e9, kappa, "P", ms=8, color="k", ls="none",
-                  label=f"nanowire exp. {source[0]} (diameter)")
+                  label=f"exp. nanowire, {source[0]} (x = diameter)")
     left.axhline(kappa_bulk, color="0.6", ls=":", label="bulk (this study)")
-    for ax, ylabel in ((left, "κ (W/mK)"), (right, "κ / κ_bulk")):
+    for ax, ylabel in ((left, r"$\kappa$ (W/mK)"),
+                       (right, r"$\kappa\,/\,\kappa_{\mathrm{bulk}}$")):
         ax.set_xscale("log")
         ax.set_xlabel("thickness (nm)")
         ax.set_ylabel(ylabel)

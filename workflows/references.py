@@ -6,7 +6,10 @@ from __future__ import annotations
 ALMABTE_BULK = 135.28
 #: almaBTE cross-plane films (thermalizing walls): thickness -> κ
 ALMABTE_CROSS_PLANE = {1e-8: 7.93, 1e-7: 37.82, 1e-6: 84.21}
-#: almaBTE in-plane films with specularity p = 0.5: thickness -> κ
+#: almaBTE in-plane films with specularity p = 0.5: thickness -> κ.  NOT a valid reference
+#: (REFERENCES §1.5): almaBTE applies Fuchs–Sondheimer along each bare q-grid velocity, so modes
+#: with v_z = 0 are never suppressed (its 1 nm film keeps 27 % of bulk κ).  Kept for the record;
+#: in-plane films are compared with workflows.film_reference instead.
 ALMABTE_IN_PLANE_P05 = {1e-8: 57.91, 1e-7: 93.53, 1e-6: 118.61}
 #: in-plane film experiments: (thickness, κ, uncertainty or None, source)
 FILM_EXPERIMENTS = [(9e-9, 9.0, 2.0, "Chávez-Ángel 2014"),

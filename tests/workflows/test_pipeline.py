@@ -148,7 +148,8 @@ def test_pipeline_caches_stages(tmp_path):
 def test_quiet_cli_prints_summary_and_writes_a_clean_table(tmp_path, capsys):
     """``mts pipeline --quiet`` still prints the summary; results.csv holds 30 nm as 3e-08 (not
     3.0000000000000004e-08), wall times to the millisecond and an empty reference where
-    REFERENCES §1.5 has none (not nan)."""
+    there is none (not nan: almaBTE has no 30 nm cross-plane film); the in-plane film's is the
+    per-mode Fuchs–Sondheimer κ of the study's modes, below their bulk κ."""
     from workflows.cli import main
 
     assert main(["pipeline", "--quiet", "--no-plots", str(study(tmp_path, thicknesses=(30,)))]) == 0
@@ -157,7 +158,11 @@ def test_quiet_cli_prints_summary_and_writes_a_clean_table(tmp_path, capsys):
     with (tmp_path / "out" / "results.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     assert [r["thickness_m"] for r in rows] == ["3e-08", "3e-08"]
-    assert all(r["reference_W_mK"] == "" and r["reference_ratio"] == "" for r in rows)
+    cross, film = rows
+    assert cross["reference_W_mK"] == cross["reference_ratio"] == cross["reference"] == ""
+    assert film["reference"].startswith("per-mode Fuchs-Sondheimer")
+    assert 0 < float(film["reference_ratio"]) < 1 and float(film["reference_W_mK"]) > 0
+    assert "reference: cross-plane films almaBTE" in printed
     assert all(r["width_m"] == "" for r in rows)
     assert all(re.fullmatch(r"\d+\.\d{3}", r["wall_s"]) for r in rows), rows
 
