@@ -200,6 +200,31 @@ def read_dataset(path: str | Path, labels: Sequence[str] = ("energy", "forces"),
     return samples
 
 
+def write_extxyz(samples: Sequence[Sample], path: str | Path, prefix: str = "REF_") -> Path:
+    """Write ``samples`` to an extxyz file (atomically) with their labels as ``{prefix}energy``
+    (eV), ``{prefix}forces`` (eV/Å) and ``{prefix}stress`` (eV/Å^3, Voigt xx yy zz yz xz xy),
+    each frame with the labels it has; :func:`read_extxyz` reads them back."""
+    from ase.io import write
+
+    from mtscore import atomic_path
+
+    frames = []
+    for sample in samples:
+        atoms = sample.atoms.copy()
+        if sample.energy is not None:
+            atoms.info[f"{prefix}energy"] = float(sample.energy)
+        if sample.forces is not None:
+            atoms.arrays[f"{prefix}forces"] = np.asarray(sample.forces, dtype=np.float64)
+        if sample.stress is not None:
+            s = sample.stress
+            atoms.info[f"{prefix}stress"] = np.array(
+                [s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]])
+        frames.append(atoms)
+    with atomic_path(path) as tmp:
+        write(str(tmp), frames, format="extxyz")
+    return Path(path)
+
+
 def split_indices(count: int, validation_fraction: float,
                   seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic (train, validation) index arrays: a seeded permutation, the last fraction
