@@ -144,6 +144,9 @@ def _read_one(path: Path, file_format: str, prefix: str,
         return read_phono3py(yaml, path), file_format
     if file_format == "phono3py":
         return read_phono3py(path, forces), file_format
+    if forces is not None:
+        raise DatasetError(f"a FORCES file goes with a phono3py yaml, but this is read as "
+                           f"{file_format}", path, None, "forces")
     if file_format == "phonopy":
         return read_phonopy(path), file_format
     if file_format == "vasprun":

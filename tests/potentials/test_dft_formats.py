@@ -113,6 +113,9 @@ def test_forces_file_of_the_wrong_length(tmp_path):
     message = str(caught.value)
     assert "\n" not in message and message.startswith(str(tmp_path / "FORCES_FC2"))
     assert caught.value.key == "forces" and "1795 force lines" in message
+    with pytest.raises(DatasetError, match="FORCES file goes with a phono3py yaml"):
+        read_dataset(write_vasprun(tmp_path / "vasprun.xml", _steps(1)), ["forces"],
+                     forces=tmp_path / "FORCES_FC2")
 
 
 def test_phono3py_params_yaml_with_forces(tmp_path):
