@@ -1,9 +1,11 @@
-"""Training data: labelled structures read from extxyz (ASE) or phonopy yaml files.
+"""Training data: labelled structures read from the files DFT users have (:func:`read_dataset`).
 
 Labels are in ASE units: energy eV, forces eV/Å, stress eV/Å^3 (ASE sign convention, stored as
 a 3x3 matrix).  extxyz files may carry the labels under ``REF_energy`` / ``REF_forces`` /
 ``REF_stress`` or as the plain ASE results (``energy``, ``forces``, ``stress``); phonopy yaml
-files (``phonopy_params*.yaml[.gz]`` with displacements and forces) give forces only.
+files (``phonopy_params*.yaml[.gz]`` with displacements and forces) give forces only; VASP
+``vasprun.xml`` files (one, a glob of many, or a tarball) and phono3py displacement sets (yaml
+with FORCES_FC3 / FORCES_FC2) are read by :mod:`potentials.dft_formats`.
 """
 from __future__ import annotations
 
@@ -107,35 +109,123 @@ def read_phonopy(path: str | Path) -> list[Sample]:
     return samples
 
 
+FORMATS = ("auto", "extxyz", "phonopy", "phono3py", "vasprun")
+_GLOB = set("*?[")
+_TARBALL = (".tar", ".tar.gz", ".tgz", ".tar.xz", ".tar.bz2")
+
+
+def detect_format(path: Path) -> str:
+    """The format of a dataset file by its name (and for yaml its header): ``vasprun`` for
+    ``*.xml`` and tarballs, ``phono3py`` for a yaml starting ``phono3py:``, ``phonopy`` for other
+    ``*.yaml[.gz|.xz]``, ``phono3py`` for a FORCES_FC3/FORCES_FC2 file, else ``extxyz``."""
+    from potentials.dft_formats import is_phono3py_yaml
+
+    name = path.name.lower()
+    if name.endswith(".xml") or name.endswith(_TARBALL):
+        return "vasprun"
+    if name.startswith(("forces_fc3", "forces_fc2")):
+        return "phono3py"
+    if name.endswith((".yaml", ".yml", ".yaml.gz", ".yaml.xz", ".yml.gz")):
+        return "phono3py" if is_phono3py_yaml(path) else "phonopy"
+    return "extxyz"
+
+
+def _read_one(path: Path, file_format: str, prefix: str,
+              forces: str | Path | None) -> tuple[list[Sample], str]:
+    from potentials.dft_formats import read_phono3py, read_vasprun, read_vasprun_tarball
+
+    if file_format == "auto":
+        file_format = detect_format(path)
+    if file_format == "phono3py" and path.name.upper().startswith("FORCES_FC"):
+        yaml = path.parent / "phono3py_disp.yaml"
+        if not yaml.is_file():
+            raise DatasetError("a FORCES file is read with its phono3py yaml: give the yaml as "
+                               "the path and this file as 'forces'", path, None, "path")
+        return read_phono3py(yaml, path), file_format
+    if file_format == "phono3py":
+        return read_phono3py(path, forces), file_format
+    if forces is not None:
+        raise DatasetError(f"a FORCES file goes with a phono3py yaml, but this is read as "
+                           f"{file_format}", path, None, "forces")
+    if file_format == "phonopy":
+        return read_phonopy(path), file_format
+    if file_format == "vasprun":
+        if path.name.lower().endswith(_TARBALL):
+            return read_vasprun_tarball(path), file_format
+        return read_vasprun(path), file_format
+    if file_format == "extxyz":
+        return read_extxyz(path, prefix), file_format
+    raise DatasetError(f"unknown dataset format {file_format!r} (one of {', '.join(FORMATS)})",
+                       path, None, "format")
+
+
+def dataset_files(path: str | Path) -> list[Path]:
+    """The files of a dataset path: the path itself, or the sorted matches of a glob pattern
+    (``runs/*/vasprun.xml``); a :class:`DatasetError` when nothing is there."""
+    path = Path(path)
+    if _GLOB & set(str(path)):
+        anchor = Path(path.anchor) if path.is_absolute() else Path()
+        pattern = str(path.relative_to(anchor)) if path.is_absolute() else str(path)
+        files = sorted(p for p in anchor.glob(pattern) if p.is_file())
+        if not files:
+            raise DatasetError("no file matches this pattern", path)
+        return files
+    if not path.is_file():
+        raise DatasetError("no such dataset file", path)
+    return [path]
+
+
 def read_dataset(path: str | Path, labels: Sequence[str] = ("energy", "forces"),
-                 file_format: str = "auto", prefix: str = "REF_") -> list[Sample]:
+                 file_format: str = "auto", prefix: str = "REF_",
+                 forces: str | Path | None = None) -> list[Sample]:
     """Read a dataset and check that every structure has the requested ``labels``.
 
-    ``file_format`` is ``"extxyz"``, ``"phonopy"`` or ``"auto"`` (phonopy for ``*.yaml[.gz]``).
-    Raises :class:`DatasetError` naming the file, structure and label that is missing.
+    ``path``: a file or a glob pattern (files read in sorted order).  ``file_format``: one of
+    :data:`FORMATS`; ``"auto"`` detects it per file (:func:`detect_format`).  ``forces``: the
+    FORCES_FC3/FORCES_FC2 file of a phono3py yaml (None: the yaml's own forces or the FORCES
+    files next to it; :func:`potentials.dft_formats.read_phono3py`).  Raises
+    :class:`DatasetError` naming the file, structure and label that is missing.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DatasetError(f"{path}: no such dataset file")
     unknown = set(labels) - set(LABELS)
     if unknown:
         raise DatasetError(f"unknown labels {sorted(unknown)}; choose from {LABELS}")
-    if file_format == "auto":
-        file_format = "phonopy" if path.name.endswith((".yaml", ".yaml.gz", ".yml")) else "extxyz"
-    if file_format == "phonopy":
-        samples = read_phonopy(path)
-    elif file_format == "extxyz":
-        samples = read_extxyz(path, prefix)
-    else:
-        raise DatasetError(f"{path}: unknown dataset format {file_format!r} (extxyz or phonopy)")
-    for index, sample in enumerate(samples):
-        for label in labels:
-            if getattr(sample, label) is None:
-                where = (f"'{prefix}{label}' or the ASE '{label}'" if file_format == "extxyz"
-                         else "the phonopy dataset (forces only)")
-                raise DatasetError(f"{path}: structure {index} lacks the requested label "
-                                   f"'{label}' (looked for {where})")
+    samples = []
+    for file in dataset_files(path):
+        found, used_format = _read_one(file, file_format, prefix, forces)
+        for index, sample in enumerate(found):
+            for label in labels:
+                if getattr(sample, label) is None:
+                    where = (f"'{prefix}{label}' or the ASE '{label}'" if used_format == "extxyz"
+                             else f"the {used_format} data")
+                    raise DatasetError(f"structure {index} lacks the requested label "
+                                       f"'{label}' (looked for {where})", file)
+        samples += found
     return samples
+
+
+def write_extxyz(samples: Sequence[Sample], path: str | Path, prefix: str = "REF_") -> Path:
+    """Write ``samples`` to an extxyz file (atomically) with their labels as ``{prefix}energy``
+    (eV), ``{prefix}forces`` (eV/Å) and ``{prefix}stress`` (eV/Å^3, Voigt xx yy zz yz xz xy),
+    each frame with the labels it has; :func:`read_extxyz` reads them back."""
+    from ase.io import write
+
+    from mtscore import atomic_path
+
+    frames = []
+    for sample in samples:
+        atoms = sample.atoms.copy()
+        if sample.energy is not None:
+            atoms.info[f"{prefix}energy"] = float(sample.energy)
+        if sample.forces is not None:
+            atoms.arrays[f"{prefix}forces"] = np.asarray(sample.forces, dtype=np.float64)
+        if sample.stress is not None:
+            s = sample.stress
+            atoms.info[f"{prefix}stress"] = np.array(
+                [s[0, 0], s[1, 1], s[2, 2], s[1, 2], s[0, 2], s[0, 1]])
+        frames.append(atoms)
+    with atomic_path(path) as tmp:
+        write(str(tmp), frames, format="extxyz")
+    return Path(path)
 
 
 def split_indices(count: int, validation_fraction: float,

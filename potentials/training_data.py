@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from mtscore import Section
-from potentials.datasets import DatasetError, Sample, read_dataset, split_indices
+from potentials.datasets import FORMATS, DatasetError, Sample, read_dataset, split_indices
 from potentials.fc_loss import ForceConstantTerm, balance_shells, displacement_terms
 from potentials.model import ModelConfig
 from potentials.neighbours import Graph, collate, structure_graph
@@ -159,7 +159,10 @@ class DatasetSplit:
 @dataclass(frozen=True)
 class DatasetEntry:
     """One ``[[datasets]]`` entry: ``path`` (relative to the config's folder), ``name``,
-    ``format`` (auto, extxyz, phonopy), ``labels`` fitted, ``prefix`` of the extxyz label keys,
+    ``format`` (one of :data:`potentials.datasets.FORMATS`; auto detects it), ``forces`` (the
+    FORCES_FC3/FORCES_FC2 file of a phono3py yaml, relative to the config's folder; default: the
+    yaml's own forces or the FORCES files next to it), ``labels`` fitted, ``prefix`` of the
+    extxyz label keys,
     ``validation_fraction`` held out, ``split_seed`` (None: the ``[training]`` seed),
     ``weight`` multiplying its samples' loss terms and ``phono3py_yaml`` (the displacement
     set it is, for the fc2/fc3 loss terms; relative to the config's folder)."""
@@ -173,6 +176,7 @@ class DatasetEntry:
     split_seed: int | None = None
     weight: float = 1.0
     phono3py_yaml: str | None = None
+    forces: str | None = None
 
     @classmethod
     def read(cls, data: dict, number: int, source: str | Path | None = None) -> DatasetEntry:
@@ -188,13 +192,14 @@ class DatasetEntry:
             path=section.get("path", str, required=True),
             name=section.get("name", str, f"dataset{number}"),
             file_format=section.get("format", str, "auto",
-                                    choices=("auto", "extxyz", "phonopy")),
+                                    choices=FORMATS),
             labels=tuple(labels), prefix=section.get("prefix", str, "REF_"),
             validation_fraction=section.get("validation_fraction", (int, float), 0.1,
                                             minimum=0.0),
             split_seed=section.get("split_seed", int, None, minimum=0),
             weight=float(section.get("weight", (int, float), 1.0, minimum=0.0)),
-            phono3py_yaml=section.get("phono3py_yaml", str))
+            phono3py_yaml=section.get("phono3py_yaml", str),
+            forces=section.get("forces", str))
         section.check_unknown()
         return entry
 
@@ -218,7 +223,8 @@ def prepare_datasets(config: dict, root: Path, seed: int, fc_orders: tuple[int, 
     for number, data in enumerate(entries):
         entry = DatasetEntry.read(data, number, source)
         path = root / entry.path
-        samples = read_dataset(path, entry.labels, entry.file_format, entry.prefix)
+        samples = read_dataset(path, entry.labels, entry.file_format, entry.prefix,
+                               None if entry.forces is None else root / entry.forces)
         if species is not None:
             check_species(samples, species, path)
         train_idx, val_idx = split_indices(len(samples), entry.validation_fraction,

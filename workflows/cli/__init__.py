@@ -5,6 +5,7 @@ formats the result) and one error policy for all of them (:mod:`workflows.cli.er
     mts bte run DIR ...        phonon BTE on a GiftBTE folder          (workflows/cli/bte.py)
     mts phonons run ...        force constants, modes, bulk κ, band tables  (cli/phonons.py)
     mts train CONFIG           train an equivariant potential          (cli/train.py)
+    mts data convert IN OUT    DFT data (vasprun, phono3py, ...) to extxyz  (cli/data.py)
     mts namd ...               nonadiabatic MD                         (cli/namd.py)
     mts pipeline STUDY.toml, mts batch BATCH.toml                      (cli/study.py)
 
@@ -21,7 +22,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
-from workflows.cli import bte, namd, phonons, study, train
+from workflows.cli import bte, data, namd, phonons, study, train
 from workflows.cli.common import EXIT_USAGE, PROG
 from workflows.cli.errors import report
 
@@ -30,6 +31,7 @@ COMMAND_GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     bte.add_commands,
     phonons.add_commands,
     train.add_commands,
+    data.add_commands,
     namd.add_commands,
     study.add_commands,
 ]
