@@ -28,6 +28,7 @@ import math
 import shutil
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -211,6 +212,21 @@ def _cases(config: PipelineConfig) -> list[tuple[str, CaseSpec]]:
     return out
 
 
+class _BarMonitor:
+    """A bte Monitor showing a case's iteration and residuals on the pipeline's BTE bar (at most
+    every 0.2 s), so a long case visibly moves."""
+
+    def __init__(self, bar, name: str):
+        self.bar, self.name, self.last = bar, name, 0.0
+
+    def iteration(self, step: int, time: float | None, err_t: float, err_q: float) -> None:
+        now = monotonic()
+        if now - self.last >= 0.2:
+            self.last = now
+            self.bar.set_postfix_str(f"{self.name}: iteration {step}, err_T {err_t:.1e}, "
+                                     f"err_q {err_q:.1e}")
+
+
 def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool = True,
                  plots: bool = True, summary: bool | None = None) -> PipelineResult:
     """Run the study (a TOML path or a parsed config); see the module docstring.  Progress
@@ -228,7 +244,8 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
                 bar.set_postfix_str(f"{stage.name} {'cached' if stage.cached else 'done'}")
                 bar.update()
 
-        runner = StudyRunner(out / "stages", config.potential, config.base, on_stage=step)
+        runner = StudyRunner(out / "stages", config.potential, config.base, on_stage=step,
+                             progress=progress)
         remove_stale_temporaries(out)
         structure = runner.structure(config.structure, config.lattice_constant)
         phonons = runner.phonons(structure, ph)
@@ -238,8 +255,10 @@ def run_pipeline(config_or_path: PipelineConfig | str | Path, *, progress: bool 
     mode_reference = ModeFilmReference(modes, config.bte.ntheta)
 
     rows = []
-    for name, case in tqdm(_cases(config), desc="BTE", unit="case", disable=not progress):
-        solved = runner.case([phonons], ph.n_bands, case)
+    cases = tqdm(_cases(config), desc="BTE", unit="case", disable=not progress)
+    for name, case in cases:
+        cases.set_postfix_str(name)
+        solved = runner.case([phonons], ph.n_bands, case, _BarMonitor(cases, name))
         kappa = solved.kappa_W_mK
         reference, reference_ratio, source = film_reference(
             case.kind, case.specularity, case.thickness, mode_reference)

@@ -236,9 +236,10 @@ def read_force_constants(stage: Stage):
 
 
 def modes_stage(root: Path, fc_stage: Stage, mesh, temperature: float, method: str,
-                isotope: bool) -> Stage:
+                isotope: bool, progress: bool = False) -> Stage:
     """Mode properties (RTA lifetimes) on ``mesh`` at ``temperature`` K as ``modes.npz``, and
-    the bulk κ tensor by ``method`` ("rta" from the modes, "lbte" from phono3py)."""
+    the bulk κ tensor by ``method`` ("rta" from the modes, "lbte" from phono3py); a live bar of
+    the grid points done when ``progress``."""
     import phonons
 
     inputs = {"fc": fc_stage.key, "mesh": list(mesh), "temperature": temperature,
@@ -248,9 +249,11 @@ def modes_stage(root: Path, fc_stage: Stage, mesh, temperature: float, method: s
         fc = read_force_constants(fc_stage)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", phonons.ImaginaryModeWarning)
-            modes = phonons.mode_properties(fc, mesh, temperature, is_isotope=isotope)
+            modes = phonons.mode_properties(fc, mesh, temperature, is_isotope=isotope,
+                                            progress=progress)
             kappa = modes.kappa() if method == "rta" else phonons.bulk_kappa(
-                fc, mesh, [temperature], method=method, is_isotope=isotope).kappa[0]
+                fc, mesh, [temperature], method=method, is_isotope=isotope,
+                progress=progress).kappa[0]
         np.savez(d / "modes.npz", **{f.name: getattr(modes, f.name) for f in fields(modes)})
         return {"kappa_tensor_W_mK": np.asarray(kappa).tolist(),
                 "kappa_W_mK": float(np.trace(kappa) / 3), "method": method,
@@ -301,10 +304,12 @@ class CaseSpec:
     width: float | None = None
 
 
-def bte_stage(root: Path, tables: list[Stage], n_bands: int, case: CaseSpec) -> Stage:
+def bte_stage(root: Path, tables: list[Stage], n_bands: int, case: CaseSpec,
+              monitor: object | None = None) -> Stage:
     """Write the case's GiftBTE input folder with ``tables`` (one per layer; one for a folder),
     solve it and write the outputs (TempLattice.dat, kappa.json, ...) into the stage
-    directory; the summary holds κ_eff (W/mK), iterations, convergence and wall time (s)."""
+    directory; the summary holds κ_eff (W/mK), iterations, convergence and wall time (s).
+    ``monitor`` (a :class:`bte.monitor.Monitor`) is told about every iteration."""
     import bte
     from workflows.geometries import prepare_folder_case, write_case
 
@@ -322,7 +327,7 @@ def bte_stage(root: Path, tables: list[Stage], n_bands: int, case: CaseSpec) -> 
                        nphi=s["nphi"], specularity=case.specularity,
                        residual_temp=s["residual_temp"], residual_flux=s["residual_flux"],
                        max_iter=s["max_iter"])
-        result = bte.solve(bte.read_input_folder(d))
+        result = bte.solve(bte.read_input_folder(d), monitor=monitor)
         bte.write_outputs(result, d)
         return {"kappa_W_mK": result.kappa_effective, "iterations": result.iterations,
                 "converged": bool(result.converged), "wall_s": float(result.wall_time)}

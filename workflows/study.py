@@ -98,7 +98,7 @@ class StudyRunner:
 
     def __init__(self, root: str | Path, potential: str, base: str | Path | None = None, *,
                  calculator_factory: Callable[[], object] | None = None,
-                 on_stage: Callable[[Stage], object] | None = None):
+                 on_stage: Callable[[Stage], object] | None = None, progress: bool = False):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         for path in remove_stale_temporaries(self.root):
@@ -107,6 +107,7 @@ class StudyRunner:
         self.potential_id = calculator_fingerprint(potential, base)
         self.calculator = lazy_calculator(potential, base, calculator_factory)
         self.on_stage = on_stage
+        self.progress = progress
         self.log: list[Stage] = []
 
     def _record(self, stage: Stage) -> Stage:
@@ -150,14 +151,17 @@ class StudyRunner:
             modes = self._record(modes_stage(
                 self.root, fc, settings.mesh,
                 settings.temperature if temperature is None else temperature,
-                settings.method, settings.isotope))
+                settings.method, settings.isotope, self.progress))
             table = self._record(band_table_stage(self.root, modes, settings.n_bands,
                                                   settings.binning))
         return PhononResult.from_stages(modes, table)
 
-    def case(self, tables: Sequence[PhononResult], n_bands: int, case: CaseSpec) -> CaseResult:
-        """Solve the BTE ``case`` with one band table per layer (one for a film or folder)."""
-        stage = self._record(bte_stage(self.root, [t.table for t in tables], n_bands, case))
+    def case(self, tables: Sequence[PhononResult], n_bands: int, case: CaseSpec,
+             monitor: object | None = None) -> CaseResult:
+        """Solve the BTE ``case`` with one band table per layer (one for a film or folder);
+        ``monitor`` (a :class:`bte.monitor.Monitor`) follows its iterations."""
+        stage = self._record(bte_stage(self.root, [t.table for t in tables], n_bands, case,
+                                       monitor))
         s = stage.summary
         return CaseResult(stage=stage, kappa_W_mK=s["kappa_W_mK"], iterations=s["iterations"],
                           converged=s["converged"], wall_s=s["wall_s"])

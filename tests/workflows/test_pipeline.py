@@ -1,8 +1,9 @@
 """The study pipeline: same κ as calling phonons and bte by hand, stage caching, TOML errors.
 
 The by-hand path builds its BTE folders from the GiftBTE examples with the test helpers of
-tests/bte/bte_cases.py (an independent mesh/BC writer), its force constants and modes with
-``phonons`` directly and Tersoff with matscipy directly.
+tests/bte/bte_cases.py (their own case layout and meshes; the file syntax is bte.giftbte.writer's,
+shared with the pipeline), its force constants and modes with ``phonons`` directly and Tersoff
+with matscipy directly.
 """
 from __future__ import annotations
 
@@ -208,3 +209,12 @@ def test_main_job_config_is_valid():
     assert min(films["cross-plane"]) == pytest.approx(10e-9)
     assert max(films["cross-plane"]) == pytest.approx(10e-6)
     assert max(films["in-plane"]) == pytest.approx(10e-6)
+
+
+def test_long_stages_show_live_progress(tmp_path, capsys):
+    """Issue 23 item 9: the modes stage shows the phono3py grid points done and each BTE case
+    its iteration and residuals on the pipeline's bar (not one motionless stage bar)."""
+    run_pipeline(study(tmp_path, thicknesses=(20,)), plots=False, summary=False)
+    shown = capsys.readouterr().err
+    assert "phono3py grid points" in shown
+    assert re.search(r"cross-plane[^:]*: iteration \d+, err_T \d\.\de[-+]\d+, err_q", shown), shown
