@@ -188,7 +188,7 @@ def test_random_displacements_with_symfc():
     with symfc reproduce it within 0.5 % there; seeds differ, so 1.5 % here."""
     from ase.build import bulk
 
-    from workflows.phonons_commands import make_calculator
+    from workflows.calculators import make_calculator
     si = bulk("Si", "diamond", a=5.4309, cubic=True)
     fc = compute_force_constants(si, make_calculator("sw"), (2, 2, 2), n_random=40,
                                  random_seed=1)
