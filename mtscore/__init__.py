@@ -9,8 +9,9 @@ from .atomic import (
                      write_files_atomically,
 )
 from .errors import InputError
-from .log import get_logger
+from .log import configure_logging, get_logger
 from .settings import Section, read_toml
 
 __all__ = ["InputError", "Section", "read_toml", "atomic_path", "temporary_name",
-           "write_files_atomically", "remove_stale_temporaries", "TMP_PREFIX", "get_logger"]
+           "write_files_atomically", "remove_stale_temporaries", "TMP_PREFIX", "get_logger",
+           "configure_logging"]

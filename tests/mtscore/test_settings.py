@@ -51,3 +51,17 @@ def test_read_toml_names_the_file(tmp_path):
     ok = tmp_path / "ok.toml"
     ok.write_text("a = 1\n")
     assert read_toml(ok) == {"a": 1}
+
+
+def test_logging_shows_warnings_and_with_verbose_info():
+    import io
+
+    from mtscore import configure_logging, get_logger
+
+    log, stream = get_logger("tests.mtscore"), io.StringIO()
+    configure_logging(False, stream)
+    log.info("hidden")
+    log.warning("shown")
+    configure_logging(True, stream)
+    log.info("now shown")
+    assert stream.getvalue() == "mts: shown\nmts: now shown\n"

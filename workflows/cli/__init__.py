@@ -22,6 +22,7 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 
+from mtscore import configure_logging
 from workflows.cli import bte, data, namd, phonons, study, train
 from workflows.cli.common import EXIT_USAGE, PROG
 from workflows.cli.errors import report
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--traceback", action="store_true",
                         help="on an error, print the Python traceback before the one-line "
                              "message (for developers)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also show informational diagnostics (stale temporaries removed, "
+                             "stages reused, ...)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     parser.set_defaults(parser=parser)
     for add_group in COMMAND_GROUPS:
@@ -81,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "func"):               # a group without its command: its help
         args.parser.print_help(sys.stderr)
         return EXIT_USAGE
+    configure_logging(args.verbose)
     with warnings.catch_warnings():
         warnings.showwarning = _print_warning_once(set())
         try:
