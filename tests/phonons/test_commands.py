@@ -95,3 +95,16 @@ def test_run_polar_material_without_born_charges(tmp_path, capsys):
     assert main(args + ["--no-nac"]) == 0
     assert not json.loads((tmp_path / "out" / "kappa.json").read_text())[
         "non_analytic_correction"]
+
+
+def test_run_polar_structure_without_born_charges(tmp_path, capsys):
+    """--structure: a polar crystal without --born/--no-nac stops before any stage runs."""
+    import shutil
+
+    from phonons_refdata import ALN
+    shutil.copy(ALN / "POSCAR-unitcell", tmp_path / "POSCAR")
+    assert main(["phonons", "run", "--structure", str(tmp_path / "POSCAR"), "--calculator",
+                 "tersoff", "--no-plots", "--output", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and str(tmp_path / "POSCAR") in error
+    assert "Al-N" in error and not (tmp_path / "out" / "stages").exists()

@@ -119,8 +119,12 @@ def _force_constants(args: argparse.Namespace, output: Path):
         born = beside
     if born is not None or nac is False:
         return _force_constants_direct(args, output, born, nac)
-    from workflows.stages import read_force_constants
+    from phonons.nac import check_polar
+    from workflows.stages import read_force_constants, read_structure_file
     from workflows.study import StudyRunner
+
+    check_polar(read_structure_file(args.structure).get_chemical_symbols(), file=args.structure,
+                key="--born")           # before the stage, which takes no Born charges
 
     runner = StudyRunner(output / "stages", args.calculator)
     structure = runner.structure(str(Path(args.structure).resolve()))
