@@ -27,6 +27,8 @@ from phonopy.structure.atoms import PhonopyAtoms
 
 from mtscore import atomic_path
 
+from .nac import NacParams, resolve_nac
+
 DEFAULT_DISPLACEMENT = 0.03          # Å, phono3py's default finite displacement
 
 
@@ -93,7 +95,9 @@ class ForceConstants:
     the unit-cell axes; fc2: (n_prim, n_super_fc2, 3, 3) eV/Å² (phono3py's compact layout);
     fc3: (n_prim, n_super, n_super, 3, 3, 3) eV/Å³; dataset / phonon_dataset: phono3py's
     displacement datasets with forces (eV/Å), phonon_dataset None without a separate fc2 set;
-    symprec: symmetry tolerance, Å.
+    symprec: symmetry tolerance, Å; nac: Born charges (e) and dielectric tensor of a polar
+    crystal (:class:`~phonons.nac.NacParams`), applied to every phonopy/phono3py object built
+    from these force constants (non-analytic correction), None without the correction.
     """
 
     unitcell: Atoms
@@ -105,6 +109,7 @@ class ForceConstants:
     dataset: dict
     phonon_dataset: dict | None = None
     symprec: float = 1e-5
+    nac: NacParams | None = None
 
     def to_phono3py(self, *, with_dataset: bool = False, log_level: int = 0) -> Phono3py:
         """A Phono3py object holding these force constants (and the datasets if asked)."""
@@ -112,6 +117,8 @@ class ForceConstants:
                             self.phonon_supercell_matrix, self.symprec, log_level)
         ph3.fc2 = self.fc2
         ph3.fc3 = self.fc3
+        if self.nac is not None:
+            ph3.nac_params = self.nac.as_phonopy()
         if with_dataset:
             ph3.dataset = self.dataset
             if self.phonon_dataset is not None:
@@ -123,10 +130,13 @@ class ForceConstants:
         ph = Phonopy(phonopy_atoms(self.unitcell), supercell_matrix=self.phonon_supercell_matrix,
                      primitive_matrix=self.primitive_matrix, symprec=self.symprec)
         ph.force_constants = self.fc2
+        if self.nac is not None:
+            ph.nac_params = self.nac.as_phonopy()
         return ph
 
     def write(self, directory: str | Path) -> list[Path]:
-        """Write phono3py_disp.yaml (structure, displacements, forces), fc2.hdf5 and fc3.hdf5 into
+        """Write phono3py_disp.yaml (structure, displacements, forces, Born charges and dielectric
+        tensor when set), fc2.hdf5 and fc3.hdf5 into
         ``directory`` (created if needed) in phono3py's formats; returns the paths."""
         from phono3py.file_IO import write_fc2_to_hdf5, write_fc3_to_hdf5
 
@@ -158,7 +168,8 @@ def _matrix(value) -> np.ndarray:
     return np.diag(m) if m.shape == (3,) else m.reshape(3, 3)
 
 
-def _from_phono3py(ph3: Phono3py, unitcell: Atoms, symprec: float) -> ForceConstants:
+def _from_phono3py(ph3: Phono3py, unitcell: Atoms, symprec: float,
+                   nac: NacParams | None = None) -> ForceConstants:
     """Always symmetrise fc3 and fc2 of ``ph3`` and wrap them in a ForceConstants."""
     ph3.symmetrize_fc3()
     ph3.symmetrize_fc2()
@@ -169,15 +180,15 @@ def _from_phono3py(ph3: Phono3py, unitcell: Atoms, symprec: float) -> ForceConst
                                          else ph3.supercell_matrix),
         primitive_matrix=np.array(ph3.primitive_matrix), fc2=np.array(ph3.fc2),
         fc3=np.array(ph3.fc3), dataset=ph3.dataset,
-        phonon_dataset=ph3.phonon_dataset if separate_fc2 else None, symprec=symprec)
+        phonon_dataset=ph3.phonon_dataset if separate_fc2 else None, symprec=symprec, nac=nac)
 
 
 def _produce(ph3: Phono3py, unitcell: Atoms, fc_calculator: str | None,
-             symprec: float) -> ForceConstants:
+             symprec: float, nac: NacParams | None = None) -> ForceConstants:
     """fc3 and fc2 from the forces in ``ph3`` (phono3py's solver or symfc), symmetrised."""
     ph3.produce_fc3(fc_calculator=fc_calculator)
     ph3.produce_fc2(fc_calculator=fc_calculator)
-    return _from_phono3py(ph3, unitcell, symprec)
+    return _from_phono3py(ph3, unitcell, symprec, nac)
 
 
 def force_constants_from_forces(ph3: Phono3py, forces: np.ndarray,
@@ -185,9 +196,10 @@ def force_constants_from_forces(ph3: Phono3py, forces: np.ndarray,
     """Symmetrised fc2/fc3 of the displacement set of ``ph3`` (a Phono3py object, e.g. from
     ``phono3py.load``) from the forces (eV/Å) on its displaced supercells, [n_displacements,
     n_atoms, 3] in the set's order.  fc_calculator: None (phono3py's finite-difference solver)
-    or "symfc"."""
+    or "symfc".  The NAC parameters of ``ph3`` (if any) are kept."""
     ph3.forces = np.asarray(forces, dtype=np.float64)
-    return _produce(ph3, ase_atoms(ph3.unitcell), fc_calculator, ph3.symmetry.tolerance)
+    nac = None if ph3.nac_params is None else NacParams.from_phonopy(ph3.nac_params)
+    return _produce(ph3, ase_atoms(ph3.unitcell), fc_calculator, ph3.symmetry.tolerance, nac)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -330,7 +342,9 @@ def compute_force_constants(atoms: Atoms, calculator: Calculator,
                             cutoff_pair_distance: float | None = None,
                             n_random: int | None = None, random_seed: int = 0,
                             cache_dir: str | Path | None = None, batch_size: int = 32,
-                            symprec: float = 1e-5, progress: bool = False) -> ForceConstants:
+                            symprec: float = 1e-5, progress: bool = False,
+                            born: str | Path | NacParams | None = None,
+                            nac: bool | None = None) -> ForceConstants:
     """fc2 and fc3 of ``atoms`` (unit cell, Å) from forces of ``calculator`` (any ASE calculator).
 
     supercell_matrix: fc3 supercell, (3,) or (3, 3); phonon_supercell_matrix: a separate, larger
@@ -340,14 +354,20 @@ def compute_force_constants(atoms: Atoms, calculator: Calculator,
     displaced by ``displacement`` in a random direction (seed ``random_seed``), fitted with symfc.
     cache_dir: per-displacement force cache (see :func:`evaluate_forces`); a rerun with the same
     arguments resumes from it.  The force constants are always symmetrised
-    (``symmetrize_fc3``/``symmetrize_fc2``).  Raises SymmetryError when the symmetry search fails
-    and ForceEvaluationError naming a displacement the calculator failed on.
+    (``symmetrize_fc3``/``symmetrize_fc2``).  born: Born charges and dielectric tensor (a phonopy
+    BORN file or :class:`~phonons.nac.NacParams`) for the non-analytic correction; nac: False
+    runs a polar material without it on purpose, True requires it.  Raises SymmetryError when
+    the symmetry search fails, PolarMaterialError (before any force is computed) for a polar
+    material without Born charges, and ForceEvaluationError naming a displacement the
+    calculator failed on.
     """
     check_symmetry(atoms, symprec)
     unitcell = _wrapped(atoms)
     fc2_matrix = None if phonon_supercell_matrix is None else _matrix(phonon_supercell_matrix)
     ph3 = _new_phono3py(unitcell, _matrix(supercell_matrix), primitive_matrix, fc2_matrix,
                         symprec)
+    nac_params = resolve_nac(unitcell.get_chemical_symbols(), ph3.primitive, born=born, nac=nac,
+                             symprec=symprec)
     if n_random is None:
         ph3.generate_displacements(distance=displacement,
                                    cutoff_pair_distance=cutoff_pair_distance)
@@ -371,30 +391,53 @@ def compute_force_constants(atoms: Atoms, calculator: Calculator,
     if fc2_matrix is not None:
         ph3.phonon_forces = evaluate_forces(cells(ph3.phonon_supercells_with_displacements),
                                             calculator, kind="fc2", **options)
-    return _produce(ph3, unitcell, fc_calculator, symprec)
+    return _produce(ph3, unitcell, fc_calculator, symprec, nac_params)
 
 
 def load_force_constants(phono3py_yaml: str | Path, forces_fc3: str | Path | None = None, *,
-                         forces_fc2: str | Path | None = None, fc_calculator: str | None = None,
+                         forces_fc2: str | Path | None = None,
+                         phono3py_yaml_fc2: str | Path | None = None,
+                         born: str | Path | NacParams | None = None, nac: bool | None = None,
+                         fc_calculator: str | None = None,
                          symprec: float = 1e-5) -> ForceConstants:
     """Force constants from an existing phono3py displacement yaml.
 
     Without ``forces_fc3``, ``fc2.hdf5`` and ``fc3.hdf5`` beside the yaml (as
     :meth:`ForceConstants.write` leaves them) are read when present; otherwise the force
-    constants are produced from the forces in ``forces_fc3`` (phono3py's FORCES_FC3 file; and
-    ``forces_fc2`` for a separate fc2 supercell) or in the yaml itself.  fc_calculator: None
+    constants are produced from the forces in ``forces_fc3`` (phono3py's FORCES_FC3 file, may be
+    xz/gz/bz2-compressed) or in the yaml itself.  fc2 comes from the same displacement set, or
+    from a separate fc2 set: ``forces_fc2`` (FORCES_FC2) with the yaml's own fc2 supercell, or
+    with the displacements of ``phono3py_yaml_fc2`` (another phono3py yaml whose
+    ``phonon_supercell_matrix`` and fc2 displacements are used).  fc_calculator: None
     (phono3py's finite-difference solver) or "symfc".  Always symmetrised.
+
+    Non-analytic correction: ``born`` (a BORN file or NacParams), else the yaml's
+    ``nac_params``, else a ``BORN`` file beside the yaml; ``nac=False`` switches it off on
+    purpose, ``nac=True`` requires it.  A polar material without Born charges raises
+    :class:`~phonons.nac.PolarMaterialError` naming the yaml.
     """
     import phono3py
 
     phono3py_yaml = Path(phono3py_yaml)
     if not phono3py_yaml.is_file():
         raise FileNotFoundError(f"{phono3py_yaml}: no such phono3py yaml file")
+    fc2_set = None
+    if phono3py_yaml_fc2 is not None:
+        fc2_set = _fc2_displacements(Path(phono3py_yaml_fc2), forces_fc2)
     ph3 = phono3py.load(phono3py_yaml, forces_fc3_filename=forces_fc3,
-                        forces_fc2_filename=forces_fc2, produce_fc=False, symprec=symprec,
-                        log_level=0)
+                        forces_fc2_filename=None if fc2_set else forces_fc2,
+                        produce_fc=False, is_nac=False, symprec=symprec, log_level=0)
     unitcell = ase_atoms(ph3.unitcell)
+    if fc2_set is not None:            # the same fc3 set, the fc2 set of the other yaml
+        dataset = ph3.dataset
+        ph3 = _new_phono3py(unitcell, ph3.supercell_matrix, ph3.primitive_matrix, fc2_set[0],
+                            symprec)
+        ph3.dataset = dataset
+        ph3.phonon_dataset = fc2_set[1]
     check_symmetry(unitcell, symprec)
+    nac_params = resolve_nac(unitcell.get_chemical_symbols(), ph3.primitive, born=born, nac=nac,
+                             embedded=_yaml_nac(phono3py_yaml), data_dir=phono3py_yaml.parent,
+                             file=phono3py_yaml, symprec=symprec)
     fc2_file = phono3py_yaml.with_name("fc2.hdf5")
     fc3_file = phono3py_yaml.with_name("fc3.hdf5")
     have_fc = fc2_file.is_file() and fc3_file.is_file()
@@ -405,8 +448,38 @@ def load_force_constants(phono3py_yaml: str | Path, forces_fc3: str | Path | Non
         from phono3py.file_IO import read_fc2_from_hdf5, read_fc3_from_hdf5
         ph3.fc3 = read_fc3_from_hdf5(fc3_file, p2s_map=ph3.primitive.p2s_map)
         ph3.fc2 = read_fc2_from_hdf5(fc2_file, p2s_map=ph3.phonon_primitive.p2s_map)
-        return _from_phono3py(ph3, unitcell, symprec)
-    return _produce(ph3, unitcell, fc_calculator, symprec)
+        return _from_phono3py(ph3, unitcell, symprec, nac_params)
+    return _produce(ph3, unitcell, fc_calculator, symprec, nac_params)
+
+
+def _yaml_nac(phono3py_yaml: Path) -> NacParams | None:
+    """The ``nac_params`` (Born charges, dielectric tensor) stored in a phono3py yaml, if any."""
+    from phono3py.interface.phono3py_yaml import Phono3pyYaml
+
+    reader = Phono3pyYaml()
+    reader.read(phono3py_yaml)
+    return None if reader.nac_params is None else NacParams.from_phonopy(reader.nac_params)
+
+
+def _fc2_displacements(yaml_fc2: Path, forces_fc2: str | Path | None) -> tuple[np.ndarray, dict]:
+    """(phonon_supercell_matrix, fc2 displacement dataset with forces) of a phono3py yaml that
+    holds a separate fc2 set; the forces from ``forces_fc2`` (FORCES_FC2) or the yaml."""
+    from phono3py.file_IO import parse_FORCES_FC2
+    from phono3py.interface.phono3py_yaml import Phono3pyYaml
+
+    if not yaml_fc2.is_file():
+        raise FileNotFoundError(f"{yaml_fc2}: no such phono3py yaml file")
+    reader = Phono3pyYaml()
+    reader.read(yaml_fc2)
+    if reader.phonon_supercell_matrix is None or not reader.phonon_dataset:
+        raise ValueError(f"{yaml_fc2}: phonon_supercell_matrix: no separate fc2 displacement "
+                         "set in this yaml")
+    dataset = reader.phonon_dataset
+    if forces_fc2 is not None:
+        parse_FORCES_FC2(dataset, filename=str(forces_fc2))
+    elif not _has_forces(dataset):
+        raise ValueError(f"{yaml_fc2}: phonon_displacements: no fc2 forces; give FORCES_FC2")
+    return np.array(reader.phonon_supercell_matrix), dataset
 
 
 def _has_forces(dataset: dict | None) -> bool:

@@ -47,14 +47,17 @@ class KappaResult:
         return np.trace(self.kappa, axis1=1, axis2=2) / 3.0
 
     def summary(self) -> str:
-        """Human-readable table, mesh and settings included."""
+        """Human-readable table of the full tensor (all nine components, Cartesian axes of the
+        crystal) per temperature, mesh and settings included."""
         mesh = "x".join(str(int(n)) for n in self.mesh)
         extra = (", natural isotopes" if self.is_isotope else "") + (
             f", boundary MFP {self.boundary_mfp:g} um" if self.boundary_mfp else "")
+        names = [a + b for a in "xyz" for b in "xyz"]
         lines = [f"kappa ({self.method.upper()}, q-mesh {mesh}{extra}), W/mK",
-                 f"{'T (K)':>8} {'xx':>10} {'yy':>10} {'zz':>10} {'avg':>10}"]
+                 f"{'T (K)':>8} " + " ".join(f"{n:>9}" for n in names) + f" {'avg':>9}"]
         for t, k, avg in zip(self.temperatures, self.kappa, self.kappa_average):
-            lines.append(f"{t:8.1f} {k[0, 0]:10.3f} {k[1, 1]:10.3f} {k[2, 2]:10.3f} {avg:10.3f}")
+            lines.append(f"{t:8.1f} " + " ".join(f"{v:9.3f}" for v in k.ravel())
+                         + f" {avg:9.3f}")
         return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ from ase.optimize import BFGS
 
 from .force_constants import DEFAULT_DISPLACEMENT, compute_force_constants
 from .kappa import bulk_kappa
+from .nac import NacParams
 
 
 def strain_tensor(kind: str, epsilon: float,
@@ -104,17 +105,22 @@ def strain_sweep(atoms: Atoms, calculator: Calculator,
                  mesh: Sequence[int] = (11, 11, 11), temperatures: Sequence[float] = (300.0,),
                  method: str = "rta", is_isotope: bool = False,
                  displacement: float = DEFAULT_DISPLACEMENT,
-                 cache_dir: str | Path | None = None, fmax: float = 1e-4) -> StrainSweepResult:
+                 cache_dir: str | Path | None = None, fmax: float = 1e-4,
+                 born: str | Path | NacParams | None = None,
+                 nac: bool | None = None) -> StrainSweepResult:
     """κ(ε): for each strain, strain and relax the cell (:func:`strain_cell`), compute force
     constants with ``calculator`` and bulk κ on ``mesh`` at ``temperatures`` (K).  With
-    ``cache_dir`` each strain caches its forces in ``cache_dir/strain-NNN``."""
+    ``cache_dir`` each strain caches its forces in ``cache_dir/strain-NNN``.  born/nac: the
+    non-analytic correction of a polar crystal (see :func:`compute_force_constants`; the Born
+    charges of the unstrained crystal are used at every strain)."""
     tensors = np.array([_as_tensor(s) for s in strains])
     kappas = []
     for k, eps in enumerate(tensors):
         cell = strain_cell(atoms, eps, calculator, fmax=fmax)
         fc = compute_force_constants(
             cell, calculator, supercell_matrix, displacement=displacement,
-            cache_dir=None if cache_dir is None else Path(cache_dir) / f"strain-{k:03d}")
+            cache_dir=None if cache_dir is None else Path(cache_dir) / f"strain-{k:03d}",
+            born=born, nac=nac)
         kappas.append(bulk_kappa(fc, mesh, temperatures, method=method,
                                  is_isotope=is_isotope).kappa)
     return StrainSweepResult(strains=tensors, temperatures=np.asarray(temperatures, float),

@@ -50,3 +50,9 @@ def tersoff():
         Tersoff_PRB_39_5566_Si_C,
     )
     return Manybody(**TersoffBrenner(Tersoff_PRB_39_5566_Si_C))
+
+# phono3py's AlN-LDA example (tests/data/aln-lda/README.md): wurtzite AlN, VASP LDA
+ALN = REPO / "tests" / "data" / "aln-lda"
+ALN_MESH = (15, 15, 8)
+# published κ_RTA(300 K, 15x15x8), phono3py's finite-difference fc3, NAC (W/mK): xx, zz
+ALN_KAPPA_RTA_NAC = (251.2, 233.4)

@@ -1,15 +1,20 @@
 """``mts phonons ...``: structure → force constants → modes → κ → band table.
 
-    mts phonons run (--structure FILE --calculator NAME | --phono3py-yaml FILE [--forces-fc3 F])
+    mts phonons run (--structure FILE --calculator NAME | --phono3py-yaml FILE [--forces-fc3 F]
+                    [--forces-fc2 F [--phono3py-yaml-fc2 FILE]]) [--born FILE | --no-nac]
                     [--dim N N N] [--displacement A] [--cutoff-pair A] [--random N]
                     [--mesh N N N] [--temperatures T ...] [--lbte] [--isotope]
                     [--boundary-mfp UM] [--bands N] [--binning {frequency,mfp,giftbte}]
-                    [--output DIR] [--no-plots]
+                    [--direction X Y Z] [--output DIR] [--no-plots]
 
 Calculators by name as in a study file (workflows.calculators).  With --structure the
 structure and force constants are stages of the study runner (workflows.study) cached under
-OUT/stages, so a rerun with the same settings computes nothing again.  ``phonons`` (and
-phonopy) are imported only inside the handler.
+OUT/stages, so a rerun with the same settings computes nothing again; with Born charges
+(--born, or a BORN file beside the structure) the force constants are computed directly (the
+per-displacement force cache OUT/force_cache still makes a rerun resume), as the stage takes
+none yet.  A polar material without Born charges is an error unless --no-nac.  The full κ
+tensor (nine components, Cartesian axes of the crystal) is printed and written to kappa.json.
+``phonons`` (and phonopy) are imported only inside the handler.
 """
 from __future__ import annotations
 
@@ -41,6 +46,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                         help="existing phono3py_disp.yaml (forces from --forces-fc3, the yaml, "
                              "or fc2.hdf5/fc3.hdf5 beside it)")
     run.add_argument("--forces-fc3", metavar="FILE", help="phono3py FORCES_FC3 file")
+    run.add_argument("--forces-fc2", metavar="FILE",
+                     help="phono3py FORCES_FC2 file of a separate (larger) fc2 supercell set")
+    run.add_argument("--phono3py-yaml-fc2", metavar="FILE",
+                     help="phono3py yaml holding that fc2 set's displacements (default: the fc2 "
+                          "set of --phono3py-yaml)")
+    nac = run.add_mutually_exclusive_group()
+    nac.add_argument("--born", metavar="FILE",
+                     help="phonopy BORN file: Born charges and dielectric tensor (non-analytic "
+                          "correction); default: the yaml's nac_params or a BORN file beside the "
+                          "yaml or structure")
+    nac.add_argument("--no-nac", action="store_true",
+                     help="run a polar material without the non-analytic correction on purpose")
     run.add_argument("--calculator", metavar="NAME",
                      help="tersoff, sw, pretrained:NAME or MODULE:FUNCTION (with --structure)")
     run.add_argument("--dim", type=int, nargs=3, default=(2, 2, 2), metavar="N",
@@ -63,6 +80,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                      help="bands in the GiftBTE band table (default 20)")
     run.add_argument("--binning", choices=("frequency", "mfp", "giftbte"), default="frequency",
                      help="how modes are grouped into bands (default frequency)")
+    run.add_argument("--direction", type=float, nargs=3, metavar="X",
+                     help="transport direction (Cartesian) of the band table, which then keeps "
+                          "kappa along it; default: |v|, kappa = trace/3 (cubic crystals)")
     run.add_argument("--output", "-o", default="phonons_out", metavar="DIR",
                      help="output directory (default phonons_out); the force cache is kept in "
                           "DIR/force_cache so a rerun resumes")
@@ -76,15 +96,35 @@ def _force_constants(args: argparse.Namespace, output: Path):
     files."""
     import phonons
 
+    nac = False if args.no_nac else None
+    for key in ("born", "forces_fc3", "forces_fc2", "phono3py_yaml_fc2"):
+        value = getattr(args, key)
+        if value is not None and not Path(value).is_file():
+            raise InputError("no such file", value, key="--" + key.replace("_", "-"))
     if not args.structure:
-        return phonons.load_force_constants(args.phono3py_yaml, args.forces_fc3)
+        return phonons.load_force_constants(
+            args.phono3py_yaml, args.forces_fc3, forces_fc2=args.forces_fc2,
+            phono3py_yaml_fc2=args.phono3py_yaml_fc2, born=args.born, nac=nac)
     if not args.calculator:
         raise InputError("--structure needs --calculator")
     if not Path(args.structure).is_file():
         raise InputError("no such file", args.structure, key="--structure")
+    if args.forces_fc2 or args.phono3py_yaml_fc2:
+        raise InputError("--forces-fc2 and --phono3py-yaml-fc2 go with --phono3py-yaml",
+                         key="--forces-fc2")
     check_calculator(args.calculator)
-    from workflows.stages import read_force_constants
+    born = args.born
+    beside = Path(args.structure).with_name("BORN")
+    if born is None and nac is None and beside.is_file():
+        born = beside
+    if born is not None or nac is False:
+        return _force_constants_direct(args, output, born, nac)
+    from phonons.nac import check_polar
+    from workflows.stages import read_force_constants, read_structure_file
     from workflows.study import StudyRunner
+
+    check_polar(read_structure_file(args.structure).get_chemical_symbols(), file=args.structure,
+                key="--born")           # before the stage, which takes no Born charges
 
     runner = StudyRunner(output / "stages", args.calculator)
     structure = runner.structure(str(Path(args.structure).resolve()))
@@ -92,6 +132,20 @@ def _force_constants(args: argparse.Namespace, output: Path):
                                    cutoff_pair=args.cutoff_pair, n_random=args.random,
                                    forces_dir=output / "force_cache", progress=True)
     return read_force_constants(stage)
+
+
+def _force_constants_direct(args: argparse.Namespace, output: Path, born, nac):
+    """Force constants of --structure computed without the study runner (whose stage takes no
+    Born charges), forces cached per displacement in OUT/force_cache."""
+    import phonons
+    from workflows.calculators import make_calculator
+    from workflows.stages import read_structure_file
+
+    atoms = read_structure_file(args.structure)
+    return phonons.compute_force_constants(
+        atoms, make_calculator(args.calculator), args.dim, displacement=args.displacement,
+        cutoff_pair_distance=args.cutoff_pair, n_random=args.random,
+        cache_dir=output / "force_cache", progress=True, born=born, nac=nac)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -119,14 +173,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"warning: {message}", file=sys.stderr)
 
     table = output / f"phonons_{args.bands}.dat"
-    material = phonons.write_band_table(modes, table, args.bands, args.binning)
+    material = phonons.write_band_table(modes, table, args.bands, args.binning,
+                                        direction=args.direction)
     written += [table, phonons.write_mode_data(modes, output / "modes.npz")]
     summary = {
         "mesh": [int(n) for n in args.mesh],
         "temperatures_K": [float(t) for t in args.temperatures],
         "is_isotope": args.isotope, "boundary_mfp_um": args.boundary_mfp,
+        "non_analytic_correction": fc.nac is not None,
         "kappa_W_mK": {r.method: r.kappa.tolist() for r in results},
         "band_table": {"file": table.name, "bands": args.bands, "binning": args.binning,
+                       "direction": None if args.direction is None else list(args.direction),
                        "kappa_W_mK": float(material.kappa_bulk()),
                        "temperature_K": float(args.temperatures[0])},
     }
