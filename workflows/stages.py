@@ -17,7 +17,7 @@ import math
 import os
 import shutil
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -196,13 +196,16 @@ def read_structure(stage: Stage):
 def force_constants_stage(root: Path, structure: Stage, potential_id: str,
                           calculator: Callable, supercell, displacement: float, *,
                           cutoff_pair: float | None = None, n_random: int | None = None,
-                          forces_dir: Path | None = None, progress: bool = False) -> Stage:
+                          forces_dir: Path | None = None, progress: bool = False,
+                          born: str | Path | None = None, nac: bool | None = None) -> Stage:
     """Symmetrised fc2/fc3 of the structure with the potential (phono3py_disp.yaml, fc2.hdf5,
     fc3.hdf5 in the stage directory); displacement Å, ``cutoff_pair`` Å (fc3 pairs farther
     apart are skipped), ``n_random`` random-displacement supercells (phonons
     .compute_force_constants).  Forces are cached per displacement so an interrupted stage
     resumes: in ``forces_dir`` (kept) when given, else in ``root/forces-<key>`` (removed once
-    the stage is finished)."""
+    the stage is finished).  ``born``: a BORN file (Born charges, dielectric tensor) for the
+    non-analytic correction; ``nac=False`` runs a polar crystal without it on purpose (see
+    phonons.compute_force_constants)."""
     import phonons
 
     inputs = {"structure": structure.key, "potential": potential_id,
@@ -211,6 +214,10 @@ def force_constants_stage(root: Path, structure: Stage, potential_id: str,
         inputs["cutoff_pair"] = cutoff_pair
     if n_random is not None:
         inputs["n_random"] = n_random
+    if born is not None:                  # the file's contents, not its name, make the stage
+        inputs["born"] = hashlib.sha256(Path(born).read_bytes()).hexdigest()
+    if nac is not None:
+        inputs["nac"] = nac
     key = stage_key("fc", inputs)
     cache = Path(root) / f"forces-{key}" if forces_dir is None else Path(forces_dir)
 
@@ -218,9 +225,10 @@ def force_constants_stage(root: Path, structure: Stage, potential_id: str,
         fc = phonons.compute_force_constants(
             read_structure(structure), calculator(), supercell, displacement=displacement,
             cutoff_pair_distance=cutoff_pair, n_random=n_random, cache_dir=cache,
-            progress=progress)
+            progress=progress, born=born, nac=nac)
         fc.write(d)
-        return {"n_displacements": len(fc.dataset.get("first_atoms", []))}
+        return {"n_displacements": len(fc.dataset.get("first_atoms", [])),
+                "nac": fc.nac is not None}
 
     stage = run_stage(root, "fc", inputs, build)
     if forces_dir is None:
@@ -229,10 +237,12 @@ def force_constants_stage(root: Path, structure: Stage, potential_id: str,
 
 
 def read_force_constants(stage: Stage):
-    """ForceConstants of a force-constant stage (read back from its phono3py files)."""
+    """ForceConstants of a force-constant stage (read back from its phono3py files, with the
+    Born charges it was built with, or explicitly without them)."""
     import phonons
 
-    return phonons.load_force_constants(stage.directory / "phono3py_disp.yaml")
+    return phonons.load_force_constants(stage.directory / "phono3py_disp.yaml",
+                                        nac=stage.summary.get("nac"))
 
 
 def modes_stage(root: Path, fc_stage: Stage, mesh, temperature: float, method: str,
@@ -271,15 +281,20 @@ def read_modes(stage: Stage):
     return ModeSet(**values)
 
 
-def band_table_stage(root: Path, modes: Stage, n_bands: int, binning: str) -> Stage:
-    """GiftBTE DATABASE band table ``phonons_<n_bands>.dat`` binned by ``binning``."""
+def band_table_stage(root: Path, modes: Stage, n_bands: int, binning: str,
+                     direction: Sequence[float] | None = None) -> Stage:
+    """GiftBTE DATABASE band table ``phonons_<n_bands>.dat`` binned by ``binning``; with a
+    transport ``direction`` (Cartesian, crystal axes) its κ is κ along it (phonons
+    .write_band_table), else trace(κ)/3."""
     import phonons
 
     inputs = {"modes": modes.key, "n_bands": n_bands, "binning": binning}
+    if direction is not None:
+        inputs["direction"] = [float(x) for x in direction]
 
     def build(d: Path) -> dict:
         material = phonons.write_band_table(read_modes(modes), d / f"phonons_{n_bands}.dat",
-                                            n_bands, binning)
+                                            n_bands, binning, direction=direction)
         return {"file": f"phonons_{n_bands}.dat", "kappa_W_mK": float(material.kappa_bulk())}
 
     return run_stage(root, "bands", inputs, build)
