@@ -23,6 +23,7 @@ import numpy as np
 from scipy import constants
 
 from .angles import AngularSet, direction_cells
+from .orientation import rotate_vectors
 from .problem import BTEInputError, Material, ModeMaterial
 
 BINNING_METHODS = ("giftbte", "frequency", "mfp")
@@ -208,21 +209,31 @@ def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
 def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
                   heat_capacity: np.ndarray, n_bands: int, method: str = "frequency", *,
                   band: np.ndarray | None = None, name: str = "modes",
-                  source: str | Path | None = None) -> ModeMaterial:
+                  source: str | Path | None = None,
+                  rotation: np.ndarray | None = None) -> ModeMaterial:
     """Anisotropic material from modes with group-velocity vectors.
 
-    Per mode: frequency (angular, rad/s), velocity (n, 3) m/s in the mesh axes, tau (s),
-    heat_capacity (J m^-3 K^-1, q-point weight included).  Modes with tau = 0 are dropped (the
-    modes phono3py leaves out, acoustic at Γ); they carry no heat.  Bands: ``band`` (0-based per
-    mode) if given, else ``n_bands`` bands by :func:`band_of_modes` with ``method``
-    ("frequency" or "mfp"; "giftbte" chunks in file order).  Raises BTEInputError for invalid
-    modes or a band without heat capacity.
+    Per mode: frequency (angular, rad/s), velocity (n, 3) m/s in the mesh axes, or in the
+    crystal's Cartesian axes when ``rotation`` R (3, 3, from
+    :func:`bte.orientation.orientation_matrix`) is given, then turned to mesh axes as R v;
+    tau (s), heat_capacity (J m^-3 K^-1, q-point weight included).  Modes with tau = 0 are
+    dropped (the modes phono3py leaves out, acoustic at Γ); they carry no heat.  Bands:
+    ``band`` (0-based per mode) if given, else ``n_bands`` bands by :func:`band_of_modes` with
+    ``method`` ("frequency" or "mfp"; "giftbte" chunks in file order).  Raises BTEInputError for
+    invalid modes or a band without heat capacity.
     """
     freq, vel, tau_m, cap = _checked_modes(frequency, velocity, tau, heat_capacity, n_bands,
                                            method, name, source)
     if vel.shape[1] != 3:
         raise BTEInputError(f"{name}: velocity must be (n, 3) vectors, got {vel.shape[1]} "
                             "components per mode", source, None, "velocity")
+    if rotation is not None:
+        rotation = np.asarray(rotation, dtype=np.float64)
+        if rotation.shape != (3, 3) or not np.allclose(rotation @ rotation.T, np.eye(3),
+                                                       rtol=0, atol=1e-9):
+            raise BTEInputError(f"{name}: rotation must be an orthonormal 3 x 3 matrix",
+                                source, None, "orientation")
+        vel = rotate_vectors(rotation, vel)
     if band is None:
         band = band_of_modes(freq, np.linalg.norm(vel, axis=1) * tau_m, n_bands, method)
     band = np.asarray(band, dtype=np.int64).ravel()
@@ -243,10 +254,13 @@ def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
 MODE_DATA_FIELDS = ("frequency", "velocity", "heat_capacity", "tau", "weight")
 
 
-def read_mode_data(path: str | Path, n_bands: int, method: str = "frequency") -> ModeMaterial:
+def read_mode_data(path: str | Path, n_bands: int, method: str = "frequency", *,
+                   rotation: np.ndarray | None = None) -> ModeMaterial:
     """Anisotropic material from a ``modes.npz`` as ``phonons.write_mode_data`` writes it.
 
-    Fields (one row per mode): frequency THz (ordinary), velocity (n, 3) m/s Cartesian,
+    Fields (one row per mode): frequency THz (ordinary), velocity (n, 3) m/s Cartesian in the
+    crystal's axes, turned to mesh axes by ``rotation`` (see :func:`mode_material`; None: the
+    crystal axes are the mesh axes),
     heat_capacity J m^-3 K^-1 per mesh q-point, tau s, weight (mesh q-points the row stands
     for); the mode heat capacity is weight * heat_capacity.  Bands and checks as in
     :func:`mode_material`.  Raises BTEInputError naming the file and the field at fault.
@@ -280,7 +294,7 @@ def read_mode_data(path: str | Path, n_bands: int, method: str = "frequency") ->
     binning = "frequency" if method == "giftbte" else method
     return mode_material(2.0 * np.pi * 1e12 * data["frequency"], data["velocity"], data["tau"],
                          weight * data["heat_capacity"], n_bands, binning, name=path.stem,
-                         source=path)
+                         source=path, rotation=rotation)
 
 
 @dataclass
@@ -416,14 +430,80 @@ def _shengbte_name(folder: Path) -> str:
     return folder.parent.name if folder.name == "ShengBTEFile" else folder.name
 
 
-def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte") -> Material:
-    """Bands from a ShengBTE output folder (CONTROL, BTE.omega, BTE.qpoints_full, BTE.v,
-    BTE.w_final), binned by :func:`bin_modes`.
+def _read_shengbte_atoms(path: Path) -> tuple[np.ndarray, list[int]]:
+    """Fractional positions (natoms, 3) and 1-based species types from a ShengBTE CONTROL."""
+    text = path.read_text(errors="replace")
+    columns: dict[int, list[float]] = {}
+    types: list[int] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("!")[0]
+        match = re.search(r"positions\s*\(\s*:\s*,\s*(\d+)\s*\)\s*=(.*)", line)
+        if match:
+            values = _fortran_floats(match.group(2))
+            if len(values) < 3:
+                raise BTEInputError("positions(:,k) needs 3 numbers", path, lineno, "positions")
+            columns[int(match.group(1))] = values[:3]
+        match = re.search(r"\btypes\s*=(.*)", line)
+        if match:
+            types = [int(t) for t in re.findall(r"\d+", match.group(1))]
+    if not columns or sorted(columns) != list(range(1, len(columns) + 1)) \
+            or len(types) != len(columns):
+        raise BTEInputError(f"need positions(:,1..n) and types = n integers (found "
+                            f"{len(columns)} positions, {len(types)} types) to rotate the "
+                            "BTE.v vectors over the full q grid", path, None, "positions")
+    return np.array([columns[k] for k in sorted(columns)]), types
 
-    Units in the files: lfactor nm, omega rad/ps, v km/s, scattering rate 1/ps, T K.  Modes are
-    taken branch-major over the full q grid (column 2 of BTE.qpoints_full is the 1-based
-    irreducible index; BTE.v and BTE.w_final rows are branch-major over irreducible q).  The mode
-    heat capacity is C = k_B x^2 e^x/(e^x-1)^2 / (V N_q), x = hbar omega/(k_B T), in J m^-3 K^-1,
+
+def _full_grid_velocities(lattice: np.ndarray, positions: np.ndarray, types: Sequence[int],
+                          q_full: np.ndarray, irreducible: np.ndarray, v_irr: np.ndarray,
+                          source: Path) -> np.ndarray:
+    """Velocity vectors (n_branch, n_q, 3) on the full grid from the irreducible ones
+    (n_branch, n_irr, 3): the representative of each irreducible point is its first full-grid
+    point (ShengBTE's order); a full point q = S q_rep (S a crystal rotation of spglib's, or
+    −S, time reversal) gets v = S v_rep (−S v_rep), Cartesian."""
+    import spglib
+
+    symmetry = spglib.get_symmetry((lattice, positions, list(types)), symprec=1e-5)
+    if symmetry is None:
+        raise BTEInputError("spglib found no symmetry of the CONTROL crystal", source, None,
+                            "positions")
+    to_cart = lattice.T                                  # x_cart = L^T x_frac
+    recip = np.linalg.inv(lattice)                       # q_cart = recip @ q_frac (no 2π)
+    rot_cart = np.array([to_cart @ w @ np.linalg.inv(to_cart) for w in symmetry["rotations"]])
+    rot_cart = np.concatenate([rot_cart, -rot_cart])     # time reversal: v(-q) = -v(q)
+    rot_q = np.linalg.inv(recip) @ rot_cart @ recip      # on fractional q
+    first = np.full(irreducible.max() + 1, -1)
+    first[irreducible[::-1]] = np.arange(len(irreducible))[::-1]
+    q_rep = q_full[first[irreducible]]                   # (n_q, 3)
+    images = np.einsum("sij,qj->sqi", rot_q, q_rep)
+    offset = images - q_full[None]
+    match = (np.abs(offset - np.round(offset)) < 1e-5).all(axis=2)      # (n_ops, n_q)
+    found = match.any(axis=0)
+    if not found.all():
+        i = int(np.argmin(found))
+        raise BTEInputError(f"full-grid q-point {i + 1} {q_full[i].tolist()} is no symmetry "
+                            f"image of its irreducible point {q_rep[i].tolist()}", source, None,
+                            "BTE.qpoints_full")
+    op = np.argmax(match, axis=0)
+    return np.einsum("qij,bqj->bqi", rot_cart[op], v_irr[:, irreducible])
+
+
+def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte", *,
+                  vectors: bool = False,
+                  rotation: np.ndarray | None = None) -> Material | ModeMaterial:
+    """Bands from a ShengBTE output folder (CONTROL, BTE.omega, BTE.qpoints_full, BTE.v,
+    BTE.w_final), binned by :func:`bin_modes` (GiftBTE's |v| bands, the default); with
+    ``vectors`` the modes keep their velocity vectors (an anisotropic :class:`ModeMaterial`
+    from :func:`mode_material`, bands by ``binning``, turned to mesh axes by ``rotation``, see
+    :func:`bte.orientation.orientation_matrix`).
+
+    Units in the files: lfactor nm, omega rad/ps, v km/s (Cartesian), scattering rate 1/ps, T K.
+    Modes are taken branch-major over the full q grid (column 2 of BTE.qpoints_full is the
+    1-based irreducible index; BTE.v and BTE.w_final rows are branch-major over irreducible q).
+    BTE.v holds the velocity at each irreducible point; for vectors it is carried to the full
+    grid by the crystal's rotations (CONTROL positions and types, spglib), see
+    :func:`_full_grid_velocities`.  The mode heat capacity is
+    C = k_B x^2 e^x/(e^x-1)^2 / (V N_q), x = hbar omega/(k_B T), in J m^-3 K^-1,
     with CODATA constants (GiftBTE's rounded k_B, hbar differ by < 1e-4 relative).  Modes whose
     C v^2 tau is NaN, infinite or negative are dropped (Gamma acoustic modes, as GiftBTE does).
     """
@@ -466,8 +546,16 @@ def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte") ->
         heat_capacity = constants.k * (half_x / np.sinh(half_x))**2 / (volume * n_q)
         kappa = heat_capacity * velocity**2 * tau
     keep = np.isfinite(kappa) & (kappa >= 0)
-    return bin_modes(omega[keep], velocity[keep], tau[keep], heat_capacity[keep], n_bands,
-                     binning, name=_shengbte_name(folder), source=folder)
+    name = _shengbte_name(folder)
+    if not vectors:
+        return bin_modes(omega[keep], velocity[keep], tau[keep], heat_capacity[keep], n_bands,
+                         binning, name=name, source=folder)
+    positions, types = _read_shengbte_atoms(folder / "CONTROL")
+    v_full = _full_grid_velocities(lattice, positions, types, qpoints[:, 2:5], irreducible,
+                                   v_rows[:, :3].reshape(n_branch, n_irr, 3) * 1e3,
+                                   folder / "BTE.qpoints_full").reshape(-1, 3)
+    return mode_material(omega[keep], v_full[keep], tau[keep], heat_capacity[keep], n_bands,
+                         binning, name=name, source=folder, rotation=rotation)
 
 
 def read_alamode_tau(path: str | Path, n_bands: int, binning: str = "giftbte") -> Material:
