@@ -209,8 +209,8 @@ def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
 def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
                   heat_capacity: np.ndarray, n_bands: int, method: str = "frequency", *,
                   band: np.ndarray | None = None, name: str = "modes",
-                  source: str | Path | None = None,
-                  rotation: np.ndarray | None = None) -> ModeMaterial:
+                  source: str | Path | None = None, rotation: np.ndarray | None = None,
+                  keep_tensor: bool = False) -> ModeMaterial:
     """Anisotropic material from modes with group-velocity vectors.
 
     Per mode: frequency (angular, rad/s), velocity (n, 3) m/s in the mesh axes, or in the
@@ -219,8 +219,9 @@ def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
     tau (s), heat_capacity (J m^-3 K^-1, q-point weight included).  Modes with tau = 0 are
     dropped (the modes phono3py leaves out, acoustic at Γ); they carry no heat.  Bands:
     ``band`` (0-based per mode) if given, else ``n_bands`` bands by :func:`band_of_modes` with
-    ``method`` ("frequency" or "mfp"; "giftbte" chunks in file order).  Raises BTEInputError for
-    invalid modes or a band without heat capacity.
+    ``method`` ("frequency" or "mfp"; "giftbte" chunks in file order).  ``keep_tensor``: see
+    :class:`bte.problem.ModeMaterial`.  Raises BTEInputError for invalid modes or a band
+    without heat capacity.
     """
     freq, vel, tau_m, cap = _checked_modes(frequency, velocity, tau, heat_capacity, n_bands,
                                            method, name, source)
@@ -248,7 +249,7 @@ def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
                             "and C > 0); use fewer bands", source, None, "BandNumber")
     return ModeMaterial(name=name, frequency=freq[keep], velocity=vel[keep], tau=tau_m[keep],
                         heat_capacity=cap[keep], band=band[keep],
-                        source="" if source is None else str(source))
+                        source="" if source is None else str(source), keep_tensor=keep_tensor)
 
 
 MODE_DATA_FIELDS = ("frequency", "velocity", "heat_capacity", "tau", "weight")
@@ -328,7 +329,10 @@ def pair_table(material: Material | ModeMaterial, angles: AngularSet) -> PairTab
     its modes' share of trace κ, as bin_modes does per band; pairs of zero-velocity modes take
     the C-weighted mean tau), heat share C / ΣC and lattice weight (1/tau) / Σ(C/tau).  Each
     mode thus stands for its whole cell, with the cell's quadrature direction: a mode moving
-    parallel to a wall is suppressed like the cell around it, not left unscattered.
+    parallel to a wall is suppressed like the cell around it, not left unscattered.  A
+    ModeMaterial with keep_tensor has each band's pair τ scaled by :func:`_tensor_factors` so
+    that the pairs also keep the modes' whole κ tensor (a periodic box gives Σ C v_a v_a τ per
+    axis, not the cell-binned value, which is off by the cell size).
     """
     nd, w = angles.n_dir, angles.weights
     if isinstance(material, Material):
@@ -357,9 +361,55 @@ def pair_table(material: Material | ModeMaterial, angles: AngularSet) -> PairTab
     moving = full & (cv2tau > 0)
     tau[moving] = cv2tau[moving] / (c[moving] * mean_speed[moving] ** 2)
     tau[full & ~moving] = ctau[full & ~moving] / c[full & ~moving]
+    if material.keep_tensor:
+        tau *= _tensor_factors(material, angles, c * mean_speed**2 * tau)
     rate = np.where(full, 1.0 / tau, 0.0)
     return PairTable(cap=c / w, speed=mean_speed, tau=tau, heat=c / c.sum() / w,
                      lattice=rate / (c * rate).sum(), band_capacity=c.sum(1))
+
+
+TENSOR_FACTOR_RANGE = (0.5, 2.0)   # bounds on the pair-τ factors of _tensor_factors
+
+
+def _tensor_factors(material: ModeMaterial, angles: AngularSet,
+                    pair_kappa: np.ndarray) -> np.ndarray:
+    """Factors (n_bands, n_dir) on the pairs' τ that make each band's pair tensor
+    Σ_k w_k C_bk v_bk² τ_bk s_k s_k^T equal its modes' Σ C v v^T τ.
+
+    Binning a mode into its solid-angle cell keeps its C |v|² τ but moves it onto the cell's
+    direction: the per-axis κ of a periodic box is then off by the cell size (1-10 % for the
+    GaN ShengBTE modes on 32 to 512 directions).  Per band the factor is 1 + s_k^T M_b s_k, M_b
+    symmetric, solved (least squares over the components the set spans) from the six
+    components of the tensor; M_b = 0 for modes on quadrature directions and for isotropic
+    sets.  ``pair_kappa`` (n_bands, n_dir): Σ C_m (weight w_k included) times v² τ of each
+    pair as binned, W m^-1 K^-1.  Factors
+    outside TENSOR_FACTOR_RANGE (a direction set too coarse for the modes) raise BTEInputError.
+    """
+    s = angles.directions
+    basis = np.stack([s[:, 0]**2, s[:, 1]**2, s[:, 2]**2, s[:, 0] * s[:, 1],
+                      s[:, 0] * s[:, 2], s[:, 1] * s[:, 2]], axis=1)        # tensor components
+    features = basis * np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0])          # s^T M s = f . m
+    weight = material.heat_capacity * material.tau
+    factors = np.ones_like(pair_kappa)
+    for b in range(material.n_bands):
+        v = material.velocity[material.band == b]
+        modes = np.einsum("n,ni,nj->ij", weight[material.band == b], v, v)
+        target = modes[[0, 1, 2, 0, 0, 1], [0, 1, 2, 1, 2, 2]]
+        k = pair_kappa[b]
+        design = (basis * k[:, None]).T @ features
+        scale = np.abs(design).max()
+        if scale == 0.0:
+            continue
+        m = np.linalg.lstsq(design / scale, (target - basis.T @ k) / scale, rcond=1e-10)[0]
+        factors[b] = 1.0 + features @ m
+    low, high = TENSOR_FACTOR_RANGE
+    if factors.min() < low or factors.max() > high:
+        raise BTEInputError(f"{material.name}: the direction set ({angles.n_dir} directions) is "
+                            "too coarse for the modes' velocity directions (a pair τ would be "
+                            f"scaled by {factors.min():.3g} to {factors.max():.3g} to keep the κ "
+                            "tensor); use more directions (Ntheta, Nphi)", material.source or None,
+                            None, "Ntheta")
+    return factors
 
 
 def _load_columns(path: Path, min_columns: int, what: str) -> np.ndarray:
@@ -489,13 +539,14 @@ def _full_grid_velocities(lattice: np.ndarray, positions: np.ndarray, types: Seq
 
 
 def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte", *,
-                  vectors: bool = False,
-                  rotation: np.ndarray | None = None) -> Material | ModeMaterial:
+                  vectors: bool = False, rotation: np.ndarray | None = None,
+                  keep_tensor: bool = True) -> Material | ModeMaterial:
     """Bands from a ShengBTE output folder (CONTROL, BTE.omega, BTE.qpoints_full, BTE.v,
     BTE.w_final), binned by :func:`bin_modes` (GiftBTE's |v| bands, the default); with
     ``vectors`` the modes keep their velocity vectors (an anisotropic :class:`ModeMaterial`
     from :func:`mode_material`, bands by ``binning``, turned to mesh axes by ``rotation``, see
-    :func:`bte.orientation.orientation_matrix`).
+    :func:`bte.orientation.orientation_matrix`; ``keep_tensor`` as there, on by default: a
+    periodic box then gives the modes' κ per axis on any direction set fine enough).
 
     Units in the files: lfactor nm, omega rad/ps, v km/s (Cartesian), scattering rate 1/ps, T K.
     Modes are taken branch-major over the full q grid (column 2 of BTE.qpoints_full is the
@@ -555,7 +606,8 @@ def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte", *,
                                    v_rows[:, :3].reshape(n_branch, n_irr, 3) * 1e3,
                                    folder / "BTE.qpoints_full").reshape(-1, 3)
     return mode_material(omega[keep], v_full[keep], tau[keep], heat_capacity[keep], n_bands,
-                         binning, name=name, source=folder, rotation=rotation)
+                         binning, name=name, source=folder, rotation=rotation,
+                         keep_tensor=keep_tensor)
 
 
 def read_alamode_tau(path: str | Path, n_bands: int, binning: str = "giftbte") -> Material:
