@@ -104,3 +104,53 @@ def is_cubic(lattice: np.ndarray, positions: np.ndarray | None = None,
     dataset = spglib.get_symmetry_dataset((lattice, np.asarray(positions, dtype=np.float64),
                                            list(numbers)), symprec=symprec)
     return dataset is not None and dataset.number >= 195
+
+
+ORIENTATION_FILE = "ORIENTATION"      # in a case's input/ folder, next to PHONON
+
+
+def write_orientation_file(path: str | Path, rotation: np.ndarray,
+                           normal: Sequence[float] | None = None,
+                           transport: Sequence[float] | None = None) -> Path:
+    """Write a case's orientation: ``Rotation=`` and three rows of R (crystal Cartesian ->
+    mesh axes, 17 significant digits), and for the record ``Normal=`` / ``Transport=`` with the
+    crystal directions it was built from.  Read back by :func:`read_orientation_file`."""
+    path = Path(path)
+    lines = []
+    for key, value in (("Normal", normal), ("Transport", transport)):
+        if value is not None:
+            lines += [f"{key}=", " ".join(f"{x:g}" for x in value)]
+    lines.append("Rotation=")
+    lines += [" ".join(f"{x:.17g}" for x in row) for row in np.asarray(rotation, dtype=float)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def read_orientation_file(path: str | Path, tolerance: float = 1e-9) -> np.ndarray:
+    """The rotation R (3, 3) of an orientation file (see :func:`write_orientation_file`):
+    the three lines after ``Rotation=``, orthonormal with det +1 within ``tolerance``.
+    BTEInputError naming the file, line and key otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise BTEInputError("orientation file not found", path, None, "Rotation")
+    lines = path.read_text(errors="replace").splitlines()
+    start = next((k for k, line in enumerate(lines) if line.strip().startswith("Rotation")),
+                 None)
+    if start is None:
+        raise BTEInputError("no Rotation= keyword", path, None, "Rotation")
+    rows = []
+    for k in range(start + 1, start + 4):
+        try:
+            row = [float(x) for x in lines[k].split()]
+        except (IndexError, ValueError):
+            row = []
+        if len(row) != 3 or not np.isfinite(row).all():
+            raise BTEInputError("expected 3 rows of 3 numbers after Rotation=", path,
+                                min(k, len(lines)) + 1, "Rotation")
+        rows.append(row)
+    rotation = np.array(rows)
+    if not (np.allclose(rotation @ rotation.T, np.eye(3), rtol=0, atol=tolerance)
+            and np.linalg.det(rotation) > 0):
+        raise BTEInputError("Rotation is not an orthonormal right-handed 3 x 3 matrix", path,
+                            start + 2, "Rotation")
+    return rotation
