@@ -23,7 +23,7 @@ import numpy as np
 from scipy import constants
 
 from .angles import AngularSet, direction_cells
-from .orientation import rotate_vectors
+from .orientation import rotate_vectors, symmetry_dataset
 from .problem import BTEInputError, Material, ModeMaterial
 
 BINNING_METHODS = ("giftbte", "frequency", "mfp")
@@ -511,15 +511,11 @@ def _full_grid_velocities(lattice: np.ndarray, positions: np.ndarray, types: Seq
     (n_branch, n_irr, 3): the representative of each irreducible point is its first full-grid
     point (ShengBTE's order); a full point q = S q_rep (S a crystal rotation of spglib's, or
     −S, time reversal) gets v = S v_rep (−S v_rep), Cartesian."""
-    import spglib
-
-    symmetry = spglib.get_symmetry((lattice, positions, list(types)), symprec=1e-5)
-    if symmetry is None:
-        raise BTEInputError("spglib found no symmetry of the CONTROL crystal", source, None,
-                            "positions")
+    rotations = symmetry_dataset(lattice, positions, types, source=source.parent / "CONTROL",
+                                 key="positions").rotations
     to_cart = lattice.T                                  # x_cart = L^T x_frac
     recip = np.linalg.inv(lattice)                       # q_cart = recip @ q_frac (no 2π)
-    rot_cart = np.array([to_cart @ w @ np.linalg.inv(to_cart) for w in symmetry["rotations"]])
+    rot_cart = np.array([to_cart @ w @ np.linalg.inv(to_cart) for w in rotations])
     rot_cart = np.concatenate([rot_cart, -rot_cart])     # time reversal: v(-q) = -v(q)
     rot_q = np.linalg.inv(recip) @ rot_cart @ recip      # on fractional q
     first = np.full(irreducible.max() + 1, -1)

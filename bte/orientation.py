@@ -12,6 +12,7 @@ only directions matter).  Velocity vectors rotate as v_mesh = R v_crystal.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,19 +92,38 @@ def rotate_vectors(rotation: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     return np.asarray(vectors, dtype=np.float64) @ np.asarray(rotation, dtype=np.float64).T
 
 
+def symmetry_dataset(lattice: np.ndarray, positions: np.ndarray, numbers: Sequence[int], *,
+                     source: str | Path | None = None, key: str = "positions",
+                     symprec: float = 1e-5):
+    """spglib's symmetry dataset of the crystal (lattice rows, fractional positions, atomic or
+    type numbers); BTEInputError naming ``source`` and ``key`` when the search fails."""
+    import spglib
+
+    cell = (np.asarray(lattice, dtype=np.float64), np.asarray(positions, dtype=np.float64),
+            [int(n) for n in numbers])
+    reason = ""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
+            if dataset is None:
+                reason = spglib.get_error_message()
+    except Exception as exc:       # spglib raises SpglibError when OLD_ERROR_HANDLING is off
+        dataset, reason = None, str(exc)
+    if dataset is None:
+        raise BTEInputError(f"symmetry search failed ({reason}); check the cell and positions",
+                            source, None, key)
+    return dataset
+
+
 def is_cubic(lattice: np.ndarray, positions: np.ndarray | None = None,
              numbers: Sequence[int] | None = None, symprec: float = 1e-5) -> bool:
     """True when the crystal (lattice rows Å, fractional ``positions``, atomic ``numbers``;
     lattice alone: one atom at the origin) is cubic (space group 195-230), so its κ tensor is
     isotropic and any orientation gives the same κ of the isotropic-band model."""
-    import spglib
-
-    lattice = np.asarray(lattice, dtype=np.float64)
     if positions is None:
         positions, numbers = np.zeros((1, 3)), [1]
-    dataset = spglib.get_symmetry_dataset((lattice, np.asarray(positions, dtype=np.float64),
-                                           list(numbers)), symprec=symprec)
-    return dataset is not None and dataset.number >= 195
+    return symmetry_dataset(lattice, positions, numbers, symprec=symprec).number >= 195
 
 
 ORIENTATION_FILE = "ORIENTATION"      # in a case's input/ folder, next to PHONON

@@ -247,3 +247,20 @@ def test_gan_cell_binned_pairs_keep_only_the_trace():
         assert np.trace(pairs) == pytest.approx(reference.sum(), rel=1e-10)
         assert np.allclose(np.diag(pairs), reference, rtol=1e-10) == within
         assert (np.abs(np.diag(pairs) / reference - 1).max() > 0.1) != within
+
+
+def test_shengbte_vectors_need_the_crystal(tmp_path):
+    """Vectors are carried over the full grid with the crystal's rotations: a CONTROL without
+    positions is one error naming the file and the key; the |v| bands do not need them."""
+    folder = tmp_path / "GaN"
+    folder.mkdir()
+    for f in GAN.iterdir():
+        if f.name != "README.md":
+            (folder / f.name).write_bytes(f.read_bytes())
+    control = folder / "CONTROL"
+    control.write_text("".join(line for line in control.read_text().splitlines(True)
+                               if "positions" not in line))
+    read_shengbte(folder, 4)
+    with pytest.raises(bte.BTEInputError, match="positions") as info:
+        read_shengbte(folder, 4, vectors=True)
+    assert info.value.file == str(control) and info.value.field == "positions"
