@@ -28,7 +28,7 @@ from test_anisotropic import (
 import bte
 from bte import BoundaryKind as Kind
 from bte.angles import angular_set
-from bte.materials import mode_material, pair_table, read_shengbte
+from bte.materials import mode_material, pair_table, read_mode_data, read_shengbte
 from bte.orientation import crystal_direction, is_cubic, orientation_matrix
 
 GAN = Path(__file__).resolve().parents[1] / "data" / "gan-shengbte"
@@ -264,3 +264,19 @@ def test_shengbte_vectors_need_the_crystal(tmp_path):
     with pytest.raises(bte.BTEInputError, match="positions") as info:
         read_shengbte(folder, 4, vectors=True)
     assert info.value.file == str(control) and info.value.field == "positions"
+
+
+def test_modes_npz_rotated_to_mesh_axes(tmp_path):
+    """read_mode_data with an a-plane rotation: κ = R K R^T with R and K written by hand
+    (K the modes' tensor in crystal axes)."""
+    crystal = _crystal_modes(C_PLANE)
+    path = tmp_path / "modes.npz"
+    np.savez(path, frequency=crystal["frequency"] / (2e12 * np.pi), velocity=crystal["velocity"],
+             heat_capacity=crystal["heat_capacity"], tau=crystal["tau"],
+             weight=np.ones(len(crystal["tau"])))
+    rotation = orientation_matrix(LATTICE, [1, 1, -2, 0], [0, 0, 0, 1])
+    kappa = read_mode_data(path, 3, rotation=rotation).kappa_tensor()
+    v = crystal["velocity"]
+    by_hand = A_PLANE @ np.einsum("n,ni,nj->ij", crystal["heat_capacity"] * crystal["tau"],
+                                  v, v) @ A_PLANE.T
+    np.testing.assert_allclose(kappa, by_hand, atol=1e-12 * np.abs(by_hand).max())
