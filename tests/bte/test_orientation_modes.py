@@ -280,3 +280,30 @@ def test_modes_npz_rotated_to_mesh_axes(tmp_path):
     by_hand = A_PLANE @ np.einsum("n,ni,nj->ij", crystal["heat_capacity"] * crystal["tau"],
                                   v, v) @ A_PLANE.T
     np.testing.assert_allclose(kappa, by_hand, atol=1e-12 * np.abs(by_hand).max())
+
+
+def test_gan_full_grid_vectors_follow_q_near_gamma():
+    """The vectors carried over the full grid point along q for the three acoustic branches
+    near Γ (|q| < 0.16 in fractional units, 146 points; long-wave sound, mildly anisotropic:
+    cos(v, q) ≥ 0.94, mean ≥ 0.98), which only the right rotation per point gives: the
+    irreducible vectors copied unturned point anywhere (mean cos 0)."""
+    from bte.materials import _full_grid_velocities, _read_shengbte_atoms
+
+    omega = np.loadtxt(GAN / "BTE.omega")
+    n_irr, n_branch = omega.shape
+    q = np.loadtxt(GAN / "BTE.qpoints_full")
+    irr = q[:, 1].astype(int) - 1
+    v = np.loadtxt(GAN / "BTE.v").reshape(n_branch, n_irr, 3)
+    positions, types = _read_shengbte_atoms(GAN / "CONTROL")
+    full = _full_grid_velocities(LATTICE, positions, types, q[:, 2:5], irr, v, GAN)
+    frac = q[:, 2:5] - np.round(q[:, 2:5])
+    cart = frac @ np.linalg.inv(LATTICE).T
+    near = (np.linalg.norm(frac, axis=1) > 0) & (np.linalg.norm(frac, axis=1) < 0.16)
+    for vectors in (full, v[:, irr]):
+        vv, qq = vectors[:3, near], cart[near]
+        cos = np.einsum("bni,ni->bn", vv, qq) / (np.linalg.norm(vv, axis=2)
+                                                 * np.linalg.norm(qq, axis=1))
+        if vectors is full:
+            assert cos.min() > 0.94 and cos.mean(axis=1).min() > 0.98
+        else:
+            assert abs(cos.mean()) < 0.05
