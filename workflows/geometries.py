@@ -133,11 +133,15 @@ _PATH_KEYWORDS = ("BCFile", "MeshFile", "HeatFile")
 
 
 def prepare_folder_case(source: str | Path, directory: str | Path, band_table: str | Path,
-                        n_bands: int, ntheta: int | None = None, nphi: int | None = None) -> Path:
+                        n_bands: int, ntheta: int | None = None, nphi: int | None = None, *,
+                        rotation: np.ndarray | None = None,
+                        normal: Sequence[float] | None = None,
+                        transport: Sequence[float] | None = None) -> Path:
     """Copy the GiftBTE run directory ``source`` (its ``input/``) to ``directory`` with its
     PHONON replaced by one using ``band_table`` (absolute path) for every region and the
     angular set ``ntheta`` x ``nphi`` (None: the source's), and the file paths of its GEOMETRY
-    made absolute.  Returns ``directory``."""
+    made absolute; ``rotation``, ``normal``, ``transport`` as in :func:`write_case`.  Returns
+    ``directory``."""
     import bte
 
     source = Path(source)
@@ -149,4 +153,6 @@ def prepare_folder_case(source: str | Path, directory: str | Path, band_table: s
                       [0] * len(problem.region_material),
                       problem.ntheta if ntheta is None else ntheta,
                       problem.nphi if nphi is None else nphi)
+    if rotation is not None:
+        write_orientation_file(dst / "input" / ORIENTATION_FILE, rotation, normal, transport)
     return dst

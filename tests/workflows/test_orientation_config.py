@@ -9,7 +9,7 @@ import pytest
 from bte import BTEInputError
 from bte.orientation import read_orientation_file
 from workflows.config import ConfigError, load_config
-from workflows.geometries import write_case
+from workflows.geometries import prepare_folder_case, write_case
 
 SQ3 = np.sqrt(3.0)
 C_PLANE = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])    # x = a1, y = c
@@ -97,6 +97,9 @@ def test_case_carries_its_orientation(tmp_path):
     path = tmp_path / "oriented" / "input" / "ORIENTATION"
     np.testing.assert_array_equal(read_orientation_file(path), C_PLANE)
     assert "Normal=\n0 0 0 1" in path.read_text()
+    prepare_folder_case(tmp_path / "plain", tmp_path / "folder", table, 1, rotation=C_PLANE)
+    np.testing.assert_array_equal(
+        read_orientation_file(tmp_path / "folder" / "input" / "ORIENTATION"), C_PLANE)
 
 
 def test_bad_orientation_file(tmp_path):
