@@ -310,13 +310,14 @@ def test_gan_full_grid_vectors_follow_q_near_gamma():
 
 
 def test_keep_tensor_on_too_coarse_a_set_is_an_error():
-    """500 modes in random directions, 4 bands, on 32 directions: keeping each band's tensor
-    would need pair τ scaled by negative factors; one error naming Ntheta."""
+    """500 modes in random directions (anisotropic speeds), 4 bands, on 32 directions:
+    keeping each band's tensor would need pair τ scaled by factors outside [0.5, 2]; one error
+    naming Ntheta."""
     rng = np.random.default_rng(3)
     n = 500
-    material = mode_material(rng.uniform(1, 9, n), rng.normal(size=(n, 3)) * 2000.0,
-                             rng.uniform(1e-12, 1e-10, n), rng.uniform(1e3, 1e4, n), 4,
-                             keep_tensor=True)
+    velocity = rng.normal(size=(n, 3)) * [3000.0, 1000.0, 2000.0]
+    material = mode_material(rng.uniform(1, 9, n), velocity, rng.uniform(1e-12, 1e-10, n),
+                             rng.uniform(1e3, 1e4, n), 4, keep_tensor=True)
     with pytest.raises(bte.BTEInputError, match="too coarse") as info:
         pair_table(material, angular_set(3, 2, 2, 2))
     assert info.value.field == "Ntheta"
