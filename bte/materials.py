@@ -23,6 +23,7 @@ import numpy as np
 from scipy import constants
 
 from .angles import AngularSet, direction_cells
+from .orientation import rotate_vectors, symmetry_dataset
 from .problem import BTEInputError, Material, ModeMaterial
 
 BINNING_METHODS = ("giftbte", "frequency", "mfp")
@@ -208,21 +209,32 @@ def bin_modes(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
 def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
                   heat_capacity: np.ndarray, n_bands: int, method: str = "frequency", *,
                   band: np.ndarray | None = None, name: str = "modes",
-                  source: str | Path | None = None) -> ModeMaterial:
+                  source: str | Path | None = None, rotation: np.ndarray | None = None,
+                  keep_tensor: bool = False) -> ModeMaterial:
     """Anisotropic material from modes with group-velocity vectors.
 
-    Per mode: frequency (angular, rad/s), velocity (n, 3) m/s in the mesh axes, tau (s),
-    heat_capacity (J m^-3 K^-1, q-point weight included).  Modes with tau = 0 are dropped (the
-    modes phono3py leaves out, acoustic at Γ); they carry no heat.  Bands: ``band`` (0-based per
-    mode) if given, else ``n_bands`` bands by :func:`band_of_modes` with ``method``
-    ("frequency" or "mfp"; "giftbte" chunks in file order).  Raises BTEInputError for invalid
-    modes or a band without heat capacity.
+    Per mode: frequency (angular, rad/s), velocity (n, 3) m/s in the mesh axes, or in the
+    crystal's Cartesian axes when ``rotation`` R (3, 3, from
+    :func:`bte.orientation.orientation_matrix`) is given, then turned to mesh axes as R v;
+    tau (s), heat_capacity (J m^-3 K^-1, q-point weight included).  Modes with tau = 0 are
+    dropped (the modes phono3py leaves out, acoustic at Γ); they carry no heat.  Bands:
+    ``band`` (0-based per mode) if given, else ``n_bands`` bands by :func:`band_of_modes` with
+    ``method`` ("frequency" or "mfp"; "giftbte" chunks in file order).  ``keep_tensor``: see
+    :class:`bte.problem.ModeMaterial`.  Raises BTEInputError for invalid modes or a band
+    without heat capacity.
     """
     freq, vel, tau_m, cap = _checked_modes(frequency, velocity, tau, heat_capacity, n_bands,
                                            method, name, source)
     if vel.shape[1] != 3:
         raise BTEInputError(f"{name}: velocity must be (n, 3) vectors, got {vel.shape[1]} "
                             "components per mode", source, None, "velocity")
+    if rotation is not None:
+        rotation = np.asarray(rotation, dtype=np.float64)
+        if rotation.shape != (3, 3) or not np.allclose(rotation @ rotation.T, np.eye(3),
+                                                       rtol=0, atol=1e-9):
+            raise BTEInputError(f"{name}: rotation must be an orthonormal 3 x 3 matrix",
+                                source, None, "orientation")
+        vel = rotate_vectors(rotation, vel)
     if band is None:
         band = band_of_modes(freq, np.linalg.norm(vel, axis=1) * tau_m, n_bands, method)
     band = np.asarray(band, dtype=np.int64).ravel()
@@ -237,16 +249,19 @@ def mode_material(frequency: np.ndarray, velocity: np.ndarray, tau: np.ndarray,
                             "and C > 0); use fewer bands", source, None, "BandNumber")
     return ModeMaterial(name=name, frequency=freq[keep], velocity=vel[keep], tau=tau_m[keep],
                         heat_capacity=cap[keep], band=band[keep],
-                        source="" if source is None else str(source))
+                        source="" if source is None else str(source), keep_tensor=keep_tensor)
 
 
 MODE_DATA_FIELDS = ("frequency", "velocity", "heat_capacity", "tau", "weight")
 
 
-def read_mode_data(path: str | Path, n_bands: int, method: str = "frequency") -> ModeMaterial:
+def read_mode_data(path: str | Path, n_bands: int, method: str = "frequency", *,
+                   rotation: np.ndarray | None = None) -> ModeMaterial:
     """Anisotropic material from a ``modes.npz`` as ``phonons.write_mode_data`` writes it.
 
-    Fields (one row per mode): frequency THz (ordinary), velocity (n, 3) m/s Cartesian,
+    Fields (one row per mode): frequency THz (ordinary), velocity (n, 3) m/s Cartesian in the
+    crystal's axes, turned to mesh axes by ``rotation`` (see :func:`mode_material`; None: the
+    crystal axes are the mesh axes),
     heat_capacity J m^-3 K^-1 per mesh q-point, tau s, weight (mesh q-points the row stands
     for); the mode heat capacity is weight * heat_capacity.  Bands and checks as in
     :func:`mode_material`.  Raises BTEInputError naming the file and the field at fault.
@@ -280,7 +295,7 @@ def read_mode_data(path: str | Path, n_bands: int, method: str = "frequency") ->
     binning = "frequency" if method == "giftbte" else method
     return mode_material(2.0 * np.pi * 1e12 * data["frequency"], data["velocity"], data["tau"],
                          weight * data["heat_capacity"], n_bands, binning, name=path.stem,
-                         source=path)
+                         source=path, rotation=rotation)
 
 
 @dataclass
@@ -314,7 +329,10 @@ def pair_table(material: Material | ModeMaterial, angles: AngularSet) -> PairTab
     its modes' share of trace κ, as bin_modes does per band; pairs of zero-velocity modes take
     the C-weighted mean tau), heat share C / ΣC and lattice weight (1/tau) / Σ(C/tau).  Each
     mode thus stands for its whole cell, with the cell's quadrature direction: a mode moving
-    parallel to a wall is suppressed like the cell around it, not left unscattered.
+    parallel to a wall is suppressed like the cell around it, not left unscattered.  A
+    ModeMaterial with keep_tensor has each band's pair τ scaled by :func:`_tensor_factors` so
+    that the pairs also keep the modes' whole κ tensor (a periodic box gives Σ C v_a v_a τ per
+    axis, not the cell-binned value, which is off by the cell size).
     """
     nd, w = angles.n_dir, angles.weights
     if isinstance(material, Material):
@@ -343,9 +361,55 @@ def pair_table(material: Material | ModeMaterial, angles: AngularSet) -> PairTab
     moving = full & (cv2tau > 0)
     tau[moving] = cv2tau[moving] / (c[moving] * mean_speed[moving] ** 2)
     tau[full & ~moving] = ctau[full & ~moving] / c[full & ~moving]
+    if material.keep_tensor:
+        tau *= _tensor_factors(material, angles, c * mean_speed**2 * tau)
     rate = np.where(full, 1.0 / tau, 0.0)
     return PairTable(cap=c / w, speed=mean_speed, tau=tau, heat=c / c.sum() / w,
                      lattice=rate / (c * rate).sum(), band_capacity=c.sum(1))
+
+
+TENSOR_FACTOR_RANGE = (0.5, 2.0)   # bounds on the pair-τ factors of _tensor_factors
+
+
+def _tensor_factors(material: ModeMaterial, angles: AngularSet,
+                    pair_kappa: np.ndarray) -> np.ndarray:
+    """Factors (n_bands, n_dir) on the pairs' τ that make each band's pair tensor
+    Σ_k w_k C_bk v_bk² τ_bk s_k s_k^T equal its modes' Σ C v v^T τ.
+
+    Binning a mode into its solid-angle cell keeps its C |v|² τ but moves it onto the cell's
+    direction: the per-axis κ of a periodic box is then off by the cell size (1-10 % for the
+    GaN ShengBTE modes on 32 to 512 directions).  Per band the factor is 1 + s_k^T M_b s_k, M_b
+    symmetric, solved (least squares over the components the set spans) from the six
+    components of the tensor; M_b = 0 for modes on quadrature directions and for isotropic
+    sets.  ``pair_kappa`` (n_bands, n_dir): Σ C_m (weight w_k included) times v² τ of each
+    pair as binned, W m^-1 K^-1.  Factors
+    outside TENSOR_FACTOR_RANGE (a direction set too coarse for the modes) raise BTEInputError.
+    """
+    s = angles.directions
+    basis = np.stack([s[:, 0]**2, s[:, 1]**2, s[:, 2]**2, s[:, 0] * s[:, 1],
+                      s[:, 0] * s[:, 2], s[:, 1] * s[:, 2]], axis=1)        # tensor components
+    features = basis * np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0])          # s^T M s = f . m
+    weight = material.heat_capacity * material.tau
+    factors = np.ones_like(pair_kappa)
+    for b in range(material.n_bands):
+        v = material.velocity[material.band == b]
+        modes = np.einsum("n,ni,nj->ij", weight[material.band == b], v, v)
+        target = modes[[0, 1, 2, 0, 0, 1], [0, 1, 2, 1, 2, 2]]
+        k = pair_kappa[b]
+        design = (basis * k[:, None]).T @ features
+        scale = np.abs(design).max()
+        if scale == 0.0:
+            continue
+        m = np.linalg.lstsq(design / scale, (target - basis.T @ k) / scale, rcond=1e-10)[0]
+        factors[b] = 1.0 + features @ m
+    low, high = TENSOR_FACTOR_RANGE
+    if factors.min() < low or factors.max() > high:
+        raise BTEInputError(f"{material.name}: the direction set ({angles.n_dir} directions) is "
+                            "too coarse for the modes' velocity directions (a pair τ would be "
+                            f"scaled by {factors.min():.3g} to {factors.max():.3g} to keep the κ "
+                            "tensor); use more directions (Ntheta, Nphi)", material.source or None,
+                            None, "Ntheta")
+    return factors
 
 
 def _load_columns(path: Path, min_columns: int, what: str) -> np.ndarray:
@@ -416,14 +480,77 @@ def _shengbte_name(folder: Path) -> str:
     return folder.parent.name if folder.name == "ShengBTEFile" else folder.name
 
 
-def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte") -> Material:
-    """Bands from a ShengBTE output folder (CONTROL, BTE.omega, BTE.qpoints_full, BTE.v,
-    BTE.w_final), binned by :func:`bin_modes`.
+def _read_shengbte_atoms(path: Path) -> tuple[np.ndarray, list[int]]:
+    """Fractional positions (natoms, 3) and 1-based species types from a ShengBTE CONTROL."""
+    text = path.read_text(errors="replace")
+    columns: dict[int, list[float]] = {}
+    types: list[int] = []
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("!")[0]
+        match = re.search(r"positions\s*\(\s*:\s*,\s*(\d+)\s*\)\s*=(.*)", line)
+        if match:
+            values = _fortran_floats(match.group(2))
+            if len(values) < 3:
+                raise BTEInputError("positions(:,k) needs 3 numbers", path, lineno, "positions")
+            columns[int(match.group(1))] = values[:3]
+        match = re.search(r"\btypes\s*=(.*)", line)
+        if match:
+            types = [int(t) for t in re.findall(r"\d+", match.group(1))]
+    if not columns or sorted(columns) != list(range(1, len(columns) + 1)) \
+            or len(types) != len(columns):
+        raise BTEInputError(f"need positions(:,1..n) and types = n integers (found "
+                            f"{len(columns)} positions, {len(types)} types) to rotate the "
+                            "BTE.v vectors over the full q grid", path, None, "positions")
+    return np.array([columns[k] for k in sorted(columns)]), types
 
-    Units in the files: lfactor nm, omega rad/ps, v km/s, scattering rate 1/ps, T K.  Modes are
-    taken branch-major over the full q grid (column 2 of BTE.qpoints_full is the 1-based
-    irreducible index; BTE.v and BTE.w_final rows are branch-major over irreducible q).  The mode
-    heat capacity is C = k_B x^2 e^x/(e^x-1)^2 / (V N_q), x = hbar omega/(k_B T), in J m^-3 K^-1,
+
+def _full_grid_velocities(lattice: np.ndarray, positions: np.ndarray, types: Sequence[int],
+                          q_full: np.ndarray, irreducible: np.ndarray, v_irr: np.ndarray,
+                          source: Path) -> np.ndarray:
+    """Velocity vectors (n_branch, n_q, 3) on the full grid from the irreducible ones
+    (n_branch, n_irr, 3): the representative of each irreducible point is its first full-grid
+    point (ShengBTE's order); a full point q = S q_rep (S a crystal rotation of spglib's, or
+    −S, time reversal) gets v = S v_rep (−S v_rep), Cartesian."""
+    rotations = symmetry_dataset(lattice, positions, types, source=source.parent / "CONTROL",
+                                 key="positions").rotations
+    to_cart = lattice.T                                  # x_cart = L^T x_frac
+    recip = np.linalg.inv(lattice)                       # q_cart = recip @ q_frac (no 2π)
+    rot_cart = np.array([to_cart @ w @ np.linalg.inv(to_cart) for w in rotations])
+    rot_cart = np.concatenate([rot_cart, -rot_cart])     # time reversal: v(-q) = -v(q)
+    rot_q = np.linalg.inv(recip) @ rot_cart @ recip      # on fractional q
+    first = np.full(irreducible.max() + 1, -1)
+    first[irreducible[::-1]] = np.arange(len(irreducible))[::-1]
+    q_rep = q_full[first[irreducible]]                   # (n_q, 3)
+    images = np.einsum("sij,qj->sqi", rot_q, q_rep)
+    offset = images - q_full[None]
+    match = (np.abs(offset - np.round(offset)) < 1e-5).all(axis=2)      # (n_ops, n_q)
+    found = match.any(axis=0)
+    if not found.all():
+        i = int(np.argmin(found))
+        raise BTEInputError(f"full-grid q-point {i + 1} {q_full[i].tolist()} is no symmetry "
+                            f"image of its irreducible point {q_rep[i].tolist()}", source, None,
+                            "BTE.qpoints_full")
+    op = np.argmax(match, axis=0)
+    return np.einsum("qij,bqj->bqi", rot_cart[op], v_irr[:, irreducible])
+
+
+def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte", *,
+                  vectors: bool = False, rotation: np.ndarray | None = None,
+                  keep_tensor: bool = True) -> Material | ModeMaterial:
+    """Bands from a ShengBTE output folder (CONTROL, BTE.omega, BTE.qpoints_full, BTE.v,
+    BTE.w_final), binned by :func:`bin_modes` (GiftBTE's |v| bands, the default); with
+    ``vectors`` the modes keep their velocity vectors (an anisotropic :class:`ModeMaterial`
+    from :func:`mode_material`, bands by ``binning``, turned to mesh axes by ``rotation``, see
+    :func:`bte.orientation.orientation_matrix`; ``keep_tensor`` as there, on by default: a
+    periodic box then gives the modes' κ per axis on any direction set fine enough).
+
+    Units in the files: lfactor nm, omega rad/ps, v km/s (Cartesian), scattering rate 1/ps, T K.
+    Modes are taken branch-major over the full q grid (column 2 of BTE.qpoints_full is the
+    1-based irreducible index; BTE.v and BTE.w_final rows are branch-major over irreducible q).
+    BTE.v holds the velocity at each irreducible point; for vectors it is carried to the full
+    grid by the crystal's rotations (CONTROL positions and types, spglib), see
+    :func:`_full_grid_velocities`.  The mode heat capacity is
+    C = k_B x^2 e^x/(e^x-1)^2 / (V N_q), x = hbar omega/(k_B T), in J m^-3 K^-1,
     with CODATA constants (GiftBTE's rounded k_B, hbar differ by < 1e-4 relative).  Modes whose
     C v^2 tau is NaN, infinite or negative are dropped (Gamma acoustic modes, as GiftBTE does).
     """
@@ -466,8 +593,17 @@ def read_shengbte(folder: str | Path, n_bands: int, binning: str = "giftbte") ->
         heat_capacity = constants.k * (half_x / np.sinh(half_x))**2 / (volume * n_q)
         kappa = heat_capacity * velocity**2 * tau
     keep = np.isfinite(kappa) & (kappa >= 0)
-    return bin_modes(omega[keep], velocity[keep], tau[keep], heat_capacity[keep], n_bands,
-                     binning, name=_shengbte_name(folder), source=folder)
+    name = _shengbte_name(folder)
+    if not vectors:
+        return bin_modes(omega[keep], velocity[keep], tau[keep], heat_capacity[keep], n_bands,
+                         binning, name=name, source=folder)
+    positions, types = _read_shengbte_atoms(folder / "CONTROL")
+    v_full = _full_grid_velocities(lattice, positions, types, qpoints[:, 2:5], irreducible,
+                                   v_rows[:, :3].reshape(n_branch, n_irr, 3) * 1e3,
+                                   folder / "BTE.qpoints_full").reshape(-1, 3)
+    return mode_material(omega[keep], v_full[keep], tau[keep], heat_capacity[keep], n_bands,
+                         binning, name=name, source=folder, rotation=rotation,
+                         keep_tensor=keep_tensor)
 
 
 def read_alamode_tau(path: str | Path, n_bands: int, binning: str = "giftbte") -> Material:

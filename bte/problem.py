@@ -103,7 +103,9 @@ class ModeMaterial:
     0-based band of each mode.  The solver integrates the modes over the solid-angle cells
     of the direction set (bte.materials.pair_table).  Build it with
     bte.materials.mode_material (validated, bands by frequency or MFP) or read_mode_data.
-    source: the file the modes came from, for messages.
+    source: the file the modes came from, for messages.  keep_tensor: the pair table scales
+    each band's pair τ so that the pairs keep the modes' whole κ tensor, not only its trace
+    (see bte.materials.pair_table; off by default, the cell-binned model).
     """
 
     name: str
@@ -113,6 +115,7 @@ class ModeMaterial:
     heat_capacity: np.ndarray
     band: np.ndarray
     source: str = ""
+    keep_tensor: bool = False
 
     @property
     def n_bands(self) -> int:

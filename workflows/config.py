@@ -43,6 +43,13 @@ relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm
     # kind = "ribbon": width_nm = [100, 1000] and thickness_nm = [10, 20] (every pair)
     # kind = "folder": path = "<GiftBTE run directory>"; its PHONON gets the computed table
     name = "cross-plane"                   # optional label
+    normal = [0, 0, 0, 1]                  # crystal direction of the film normal (mesh y) and
+    transport = [2, -1, -1, 0]             # of the transport axis (mesh x): [u, v, w] or
+                                           # Miller-Bravais [U, V, T, W] for a hexagonal cell,
+                                           # in the structure file's cell vectors (builtin:si:
+                                           # the conventional cubic axes);
+                                           # optional for a cubic crystal (default: crystal
+                                           # axes = mesh axes), required otherwise
 
     [plots]
     temperature_map = "cross-plane"        # geometry whose first case is mapped (optional;
@@ -50,7 +57,7 @@ relative to the working directory.  Units: Å, K, nm in the file (``thickness_nm
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +122,10 @@ class BTESettings:
 class GeometrySpec:
     """One geometry: a film kind over ``thicknesses`` (m), a wire or ribbon kind over
     ``sections`` ((width, thickness) pairs, m), both with wall ``specularity``; or a GiftBTE run
-    directory ``path`` (kind "folder")."""
+    directory ``path`` (kind "folder").  ``normal`` and ``transport``: crystal directions
+    (3 or 4 indices) of the film normal and the transport axis, or None (cubic crystal, crystal
+    axes = mesh axes); ``rotation``: the rotation (rows, crystal Cartesian -> mesh axes, see
+    bte.orientation.orientation_matrix) they give with the study's cell, None for None."""
 
     kind: str
     name: str
@@ -123,6 +133,9 @@ class GeometrySpec:
     specularity: float = 0.0
     path: Path | None = None
     sections: tuple[tuple[float, float], ...] = ()
+    normal: tuple[float, ...] | None = None
+    transport: tuple[float, ...] | None = None
+    rotation: tuple[tuple[float, float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -249,8 +262,66 @@ def _geometry(sec: _Section, base: Path) -> GeometrySpec:
             if thick is None:
                 raise sec.fail("thickness_nm", "missing (required)")
             spec = GeometrySpec(kind, name, thicknesses=tuple(sorted(thick)), specularity=p)
+    normal, transport = (_direction(sec, key) for key in ("normal", "transport"))
+    if (normal is None) != (transport is None):
+        missing = "normal" if normal is None else "transport"
+        raise sec.fail(missing, "missing: an orientation needs both normal and transport")
     sec.check_unknown()
-    return spec
+    return replace(spec, normal=normal, transport=transport)
+
+
+def _direction(sec: _Section, key: str) -> tuple[float, ...] | None:
+    """A crystal direction: 3 indices [u, v, w] or 4 Miller-Bravais [U, V, T, W]."""
+    raw = sec.get(key, list)
+    if raw is None:
+        return None
+    if len(raw) not in (3, 4) or not all(isinstance(x, (int, float))
+                                         and not isinstance(x, bool) for x in raw):
+        raise sec.fail(key, f"expected 3 indices [u, v, w] or 4 Miller-Bravais [U, V, T, W], "
+                            f"got {raw!r}")
+    return tuple(float(x) for x in raw)
+
+
+def _oriented(geometries: tuple[GeometrySpec, ...], structure: str, source: str,
+              material: _Section) -> tuple[GeometrySpec, ...]:
+    """The geometries with their rotations from the study's cell (see GeometrySpec); a
+    non-cubic crystal without an orientation, or directions that are not orthogonal, are one
+    ConfigError naming the geometry's key."""
+    from bte import BTEInputError
+    from bte.orientation import is_cubic, orientation_matrix
+
+    if structure == BUILTIN_SI:
+        if all(g.normal is None for g in geometries):
+            return geometries
+        import numpy as np
+        cell, positions, numbers = np.eye(3), None, None     # the conventional cubic axes
+    else:
+        from workflows.stages import StructureFileError, read_structure_file
+        try:
+            atoms = read_structure_file(structure)
+        except (StructureFileError, OSError) as exc:
+            raise material.fail("structure", str(exc)) from None
+        cell, positions = atoms.cell[:], atoms.get_scaled_positions()
+        numbers = atoms.get_atomic_numbers()
+    out = []
+    for k, g in enumerate(geometries):
+        where = f"geometry[{k}]"
+        if g.normal is None:
+            if not is_cubic(cell, positions, numbers):
+                raise ConfigError(f"the crystal of {structure} is not cubic: set normal and "
+                                  "transport (crystal directions of the film normal and the "
+                                  "transport axis, e.g. c-plane: normal = [0, 0, 0, 1], "
+                                  "transport = [2, -1, -1, 0])", source, None, f"{where}.normal")
+            out.append(g)
+            continue
+        try:
+            r = orientation_matrix(cell, g.normal, g.transport, source=source,
+                                   normal_key=f"{where}.normal",
+                                   transport_key=f"{where}.transport")
+        except BTEInputError as exc:
+            raise ConfigError(exc.message, source, None, exc.field) from None
+        out.append(replace(g, rotation=tuple(tuple(float(x) for x in row) for row in r)))
+    return tuple(out)
 
 
 def potential_calculator(top: Section, source: str, base: Path) -> str:
@@ -294,6 +365,7 @@ def parse_config(data: dict, source: str = "<config>", base: str | Path = ".") -
         raise top.fail("geometry", "at least one [[geometry]] table is needed")
     geometries = tuple(_geometry(_Section(g, f"geometry[{k}]", source), base)
                        for k, g in enumerate(raw_geometries))
+    geometries = _oriented(geometries, structure, source, material)
     names = [g.name for g in geometries]
     if len(set(names)) != len(names):
         raise top.fail("geometry", f"duplicate geometry names {names}; set name = ...")

@@ -24,6 +24,11 @@ increasing axis, then upper faces by decreasing axis; 2D 1 = x=0, 2 = y=0, 3 = y
 4 = x=right; 3D 1 = x=0, 2 = y=0, 3 = z=0, 4 = z=top, 5 = y=top, 6 = x=right.
 The file writers are bte.giftbte.writer's (re-exported here under their names).
 Lengths in m, temperatures in K.
+
+Orientation (bte.orientation): the film normal is mesh y, the transport axis mesh x.  A case of
+a non-cubic crystal gets ``input/ORIENTATION`` (``Normal=``, ``Transport=`` as given and
+``Rotation=``, the 3 × 3 rotation from crystal Cartesian axes to mesh axes) for the anisotropic
+mode input; without the file the crystal axes are the mesh axes (cubic crystals).
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ from bte.giftbte.writer import (
     write_keyword_file,
     write_phonon_file,
 )
+from bte.orientation import ORIENTATION_FILE, write_orientation_file
 from bte.problem import BoundaryKind
 
 KINDS = ("cross-plane", "in-plane")     # films: a thickness
@@ -77,7 +83,9 @@ def write_case(directory: str | Path, kind: str, thickness: float,
                band_tables: Sequence[str | Path], n_bands: int, *, width: float | None = None,
                n_cells: int = 40, grading: float = 1.1, ntheta: int = 4, nphi: int = 4,
                specularity: float = 0.0, residual_temp: float = 1e-6,
-               residual_flux: float = 1e-5, max_iter: int = 2000) -> Path:
+               residual_flux: float = 1e-5, max_iter: int = 2000,
+               rotation: np.ndarray | None = None, normal: Sequence[float] | None = None,
+               transport: Sequence[float] | None = None) -> Path:
     """Write a run directory ``directory/input/{CONTROL,GEOMETRY,PHONON,bc.dat,mesh.mphtxt}``
     (see the module docstring): a film of ``thickness`` m (``kind`` in :data:`KINDS`, no
     ``width``), or a wire/ribbon (``kind`` in :data:`SECTION_KINDS`) of cross-section
@@ -85,7 +93,9 @@ def write_case(directory: str | Path, kind: str, thickness: float,
     growing by ``grading`` per cell from the walls; the period along x is ``thickness``.
     Several ``band_tables`` make layers across the thickness: there ``n_cells`` (across the
     thickness) is rounded up to a multiple of the layer count, layers of equal thickness and
-    uniform cells.  Returns ``directory``."""
+    uniform cells.  ``rotation`` (crystal Cartesian -> mesh axes, from the crystal directions
+    ``normal`` and ``transport``; see bte.orientation) is written to ``input/ORIENTATION``;
+    None writes none (crystal axes = mesh axes).  Returns ``directory``."""
     if (width is None) != (kind in KINDS):
         raise ValueError(f"a {kind!r} case {'needs' if width is None else 'takes no'} width")
     if thickness <= 0 or (width is not None and width <= 0):
@@ -114,6 +124,8 @@ def write_case(directory: str | Path, kind: str, thickness: float,
         "BCFile": "input/bc.dat", "MeshType": "COMSOL", "MeshFile": "input/mesh.mphtxt"})
     write_phonon_file(inp / "PHONON", band_tables, n_bands, range(n_layers), ntheta, nphi)
     write_control_file(inp / "CONTROL", residual_temp, residual_flux, max_iter)
+    if rotation is not None:
+        write_orientation_file(inp / ORIENTATION_FILE, rotation, normal, transport)
     return Path(directory)
 
 
@@ -121,11 +133,15 @@ _PATH_KEYWORDS = ("BCFile", "MeshFile", "HeatFile")
 
 
 def prepare_folder_case(source: str | Path, directory: str | Path, band_table: str | Path,
-                        n_bands: int, ntheta: int | None = None, nphi: int | None = None) -> Path:
+                        n_bands: int, ntheta: int | None = None, nphi: int | None = None, *,
+                        rotation: np.ndarray | None = None,
+                        normal: Sequence[float] | None = None,
+                        transport: Sequence[float] | None = None) -> Path:
     """Copy the GiftBTE run directory ``source`` (its ``input/``) to ``directory`` with its
     PHONON replaced by one using ``band_table`` (absolute path) for every region and the
     angular set ``ntheta`` x ``nphi`` (None: the source's), and the file paths of its GEOMETRY
-    made absolute.  Returns ``directory``."""
+    made absolute; ``rotation``, ``normal``, ``transport`` as in :func:`write_case`.  Returns
+    ``directory``."""
     import bte
 
     source = Path(source)
@@ -137,4 +153,6 @@ def prepare_folder_case(source: str | Path, directory: str | Path, band_table: s
                       [0] * len(problem.region_material),
                       problem.ntheta if ntheta is None else ntheta,
                       problem.nphi if nphi is None else nphi)
+    if rotation is not None:
+        write_orientation_file(dst / "input" / ORIENTATION_FILE, rotation, normal, transport)
     return dst
