@@ -15,7 +15,7 @@ import numpy as np
 
 from .checkpoint import Checkpointer
 from .diffusion import DiffusionOperator, build_diffusion
-from .discretisation import Discretisation, discretise, per_pair, residuals
+from .discretisation import Discretisation, check_memory, discretise, per_pair, residuals
 from .monitor import Monitor, monitor_of
 from .problem import BoundaryKind, Problem, SolverDivergedError
 from .result import Result
@@ -174,7 +174,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
           residual_flux: float | None = None, scheme: str | None = None,
           order: str | None = None, callback: Callback | None = None,
           monitor: Monitor | None = None, checkpoint: str | Path | None = None,
-          checkpoint_every: int = 10) -> Result:
+          checkpoint_every: int = 10, force_memory: bool = False) -> Result:
     """Solve the steady BTE of `problem`.
 
     Settings default to the CONTROL file (MaxNumIter, ResidualTemp, ResidualFlux,
@@ -185,10 +185,13 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     SolverDivergedError when the iteration diverges.  With ``checkpoint`` (a file path) the
     iteration state is saved there every ``checkpoint_every`` iterations and a run finds and
     resumes it (max_iter counts from the first iteration of the first run); the caller removes
-    the file once the result is safe.
+    the file once the result is safe.  The memory the run needs is estimated first
+    (bte.discretisation.check_memory): a run that would not fit in the available memory raises
+    BTEInputError with the estimate, unless ``force_memory``.
     """
     start = time.perf_counter()
     opt = _Options.of(problem, max_iter, residual_temp, residual_flux, scheme, order)
+    memory = check_memory(problem, transient=False, force=force_memory)
     report = monitor_of(monitor, callback, transient=False)
     g, d = problem.geometry, discretise(problem)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
@@ -235,7 +238,8 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
                     mpi_ranks=run.part.size, n_directions=nd, n_bands=nb, n_cells=nc,
                     angle_method=problem.angle_method, ntheta=problem.ntheta,
                     nphi=problem.nphi, residual_temp=opt.tol_t, residual_flux=opt.tol_q,
-                    max_iter=opt.max_iter, cycle_broken_cells=int(d.n_cycle_cells.sum()))
+                    max_iter=opt.max_iter, cycle_broken_cells=int(d.n_cycle_cells.sum()),
+                    memory_estimate_bytes=memory)
     return Result(problem=problem, **run.fields(), kappa_effective=kappa, kappa_method=how,
                   kappa_direction=direction, iterations=it, converged=converged,
                   residual_history=history, wall_time=time.perf_counter() - start,

@@ -39,6 +39,7 @@ import numpy as np
 from .checkpoint import Checkpointer
 from .discretisation import (
     Discretisation,
+    check_memory,
     discretise,
     face_area_normals,
     pair_tables,
@@ -349,7 +350,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                     early_stop: bool = True, inner_tol: float = 1e-10, max_inner: int = 1000,
                     callback: TransientCallback | None = None, monitor: Monitor | None = None,
                     checkpoint: str | Path | None = None,
-                    checkpoint_every: int = 100) -> TransientResult:
+                    checkpoint_every: int = 100,
+                    force_memory: bool = False) -> TransientResult:
     """Run the transient BTE of ``problem`` from t = 0 to TotalTime in steps of TimeStep (s).
 
     scheme: "explicit" (GiftBTE's forward Euler; raises BTEInputError above the stability
@@ -363,11 +365,14 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     err_q)) after every step.  With ``checkpoint`` (a file path) the state (fields, time
     series, snapshots) is saved there every ``checkpoint_every`` steps and a run finds and
     resumes it.  Under mpirun the (band, direction) pairs are split over the ranks as in the
-    steady solver (bte.parallel), one reduction per step or inner sweep.
+    steady solver (bte.parallel), one reduction per step or inner sweep.  The memory the run
+    needs is estimated first (bte.discretisation.check_memory): a run that would not fit
+    raises BTEInputError with the estimate, unless ``force_memory``.
     """
     start = time.perf_counter()
     opt = _Options.of(problem, scheme, time_step, total_time, order, residual_temp,
                       residual_flux)
+    memory = check_memory(problem, transient=True, force=force_memory)
     stability = _stability(problem, opt)
     report = monitor_of(monitor, callback, transient=True)
     g, d = problem.geometry, discretise(problem)
@@ -421,7 +426,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                     save_every=save_every, n_directions=d.shape[1], n_bands=d.shape[0],
                     n_cells=g.n_cells, is_tdtr=problem.control.is_tdtr,
                     inner_sweeps=inner_total, residual_temp=opt.tol_t,
-                    residual_flux=opt.tol_q, early_stop=early_stop)
+                    residual_flux=opt.tol_q, early_stop=early_stop,
+                    memory_estimate_bytes=memory)
     return TransientResult(problem=problem, **run.fields(), iterations=step,
                            residual_history=history, wall_time=time.perf_counter() - start,
                            settings=settings,
