@@ -2,7 +2,7 @@
 
     mts bte run DIR [--output OUT] [--quiet] [--binning {giftbte,frequency,mfp}]
                     [--max-iter N] [--residual-temp X] [--residual-flux X]
-                    [--checkpoint-every N] [--force-memory]
+                    [--checkpoint-every N] [--force-memory] [--force-steps]
                     [--transient-scheme {explicit,implicit}] [--save-every N]
                     [--total-time S] [--time-step S]
 
@@ -81,6 +81,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--force-memory", action="store_true",
                      help="run even when the estimated memory exceeds what the machine has "
                           "available")
+    run.add_argument("--force-steps", action="store_true",
+                     help="State=Transient: run even more than 1e6 time steps "
+                          "(TotalTime / TimeStep)")
     run.add_argument("--transient-scheme", choices=("explicit", "implicit"), default=None,
                      help="State=Transient: forward Euler as GiftBTE (default) or backward Euler")
     for flag, kind, metavar, _, text in _TRANSIENT_OPTIONS:
@@ -169,16 +172,25 @@ class _Progress:
         self.line.iteration(step, time, err_t, err_q)
 
 
-def _start_line(problem, output: Path, transient: bool, force: bool) -> str:
+def _start_line(problem, output: Path, solve_kwargs: dict, args: argparse.Namespace,
+                transient: bool) -> str:
     """The one line printed before the solve: what is solved, the memory estimate (bytes of the
     largest arrays, bte.discretisation.check_memory, which refuses a run that does not fit
-    unless ``force``) and where the outputs go."""
+    unless --force-memory), a transient run's step count (bte.transient.step_plan, refused
+    beyond bte.transient.MAX_STEPS unless --force-steps) and where the outputs go."""
     from bte.discretisation import check_memory, n_directions
 
-    need = check_memory(problem, transient=transient, force=force)
+    need = check_memory(problem, transient=transient, force=args.force_memory)
     kind = "transient" if transient else "steady"
+    steps = ""
+    if transient:
+        from bte.transient import check_steps, step_plan
+        plan = step_plan(problem, solve_kwargs.get("time_step"), solve_kwargs.get("total_time"))
+        check_steps(plan, force=args.force_steps)
+        steps = (f", {plan['n_steps']} time steps of {plan['time_step']:.3g} s "
+                 f"(~{plan['work']:.2g} band-direction-cell updates)")
     return (f"starting     {kind} run: {problem.n_bands} bands x {n_directions(problem)} "
-            f"directions x {problem.geometry.n_cells} cells, memory about "
+            f"directions x {problem.geometry.n_cells} cells{steps}, memory about "
             f"{need / 2**20:.3g} MiB; outputs to {output}")
 
 
@@ -205,11 +217,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         solve_kwargs.update(_given(args, _TRANSIENT_OPTIONS))
         if args.transient_scheme is not None:
             solve_kwargs["scheme"] = args.transient_scheme
-    start = _start_line(problem, output, transient, args.force_memory)
+    start = _start_line(problem, output, solve_kwargs, args, transient)
     if root:
         check_output(output)
     if args.force_memory:
         solve_kwargs["force_memory"] = True
+    if args.force_steps and transient:
+        solve_kwargs["force_steps"] = True
     if root and not args.quiet:
         print(start, file=sys.stderr)
     checkpoint = None
@@ -240,6 +254,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if transient:
         print(f"time steps   {result.iterations} to t = {result.times[-1]:.6g} s "
               f"({result.settings['scheme']})")
+        amplitude = getattr(result, "grating_amplitude", None)
+        if amplitude is not None and len(amplitude):
+            print(f"grating      amplitude {float(amplitude[0]):.6g} K -> "
+                  f"{float(amplitude[-1]):.6g} K (TTGAmplitude.dat)")
         print(f"wall time    {_num(result.wall_time)} s")
         print(f"outputs      {output} ({len(written)} files)")
         return EXIT_OK
