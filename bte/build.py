@@ -28,7 +28,17 @@ from .problem import (
     Settings,
 )
 
-__all__ = ["Settings", "build_problem", "check_boundary", "check_partner"]
+__all__ = ["Settings", "band_value_error", "build_problem", "check_boundary", "check_partner"]
+
+#: physical bounds of the band-table columns: (attribute, column name, unit, upper bound); each
+#: value is finite and in [0, bound] (the fastest phonons, in diamond, travel ~2e4 m/s; the
+#: largest volumetric heat capacities are ~4e6 J m^-3 K^-1; 1 s is a macroscopic lifetime)
+BAND_LIMITS = (("velocity", "group velocity v", "m/s", 1e5),
+               ("tau", "relaxation time tau", "s", 1.0),
+               ("heat_capacity", "heat capacity C", "J m^-3 K^-1", 1e9))
+#: the largest mesh extent (m) and direction count per axis a physical BTE run can have
+MAX_EXTENT = 1e3
+MAX_ANGLES = 100_000
 
 ORDERS = ("1", "2", "2limit")
 SCHEMES = ("Sequential", "Synthetic")
@@ -37,6 +47,26 @@ STATES = ("Steady", "Transient")
 
 def _error(message: str, key: str) -> BTEInputError:
     return BTEInputError(message, None, None, key)
+
+
+def band_value_error(material: Material | ModeMaterial) -> tuple[int, str] | None:
+    """(0-based band or mode, message) of the first band-table value outside its physical range
+    (BAND_LIMITS), or of a material that conducts no heat (all Σ C v² τ zero, which makes the
+    diffusion pre-solve singular); None when the values are usable."""
+    for attr, what, unit, bound in BAND_LIMITS:
+        values = np.asarray(getattr(material, attr), dtype=np.float64)
+        values = np.linalg.norm(values, axis=1) if values.ndim == 2 else values
+        bad = np.flatnonzero(~(np.isfinite(values) & (values >= 0) & (values <= bound)))
+        if bad.size:
+            b = int(bad[0])
+            return b, (f"{what} = {float(values[b]):.6g} {unit} is outside [0, {bound:g}] "
+                       f"(material {material.name}, band {b + 1})")
+    speed = np.asarray(material.velocity, dtype=np.float64)
+    speed = np.linalg.norm(speed, axis=1) if speed.ndim == 2 else speed
+    if not np.any(material.heat_capacity * speed**2 * material.tau > 0):
+        return 0, (f"material {material.name} conducts no heat (every band has C v^2 tau = 0: "
+                   "zero velocities, lifetimes or capacities)")
+    return None
 
 
 def check_boundary(bc: BoundaryCondition, n_bands: int, n_materials: int) -> None:
@@ -99,7 +129,9 @@ def _check_control(control: Control) -> None:
     for key, value in (("ResidualTemp", control.residual_temp),
                        ("ResidualFlux", control.residual_flux), ("Tref", control.t_ref)):
         if not np.isfinite(value):
-            raise _error(f"{value!r} is not a finite number", key)
+            raise _error(f"{float(value)!r} is not a finite number", key)
+        if key != "Tref" and not value > 0:     # Tref 0: GiftBTE's linear reference level
+            raise _error(f"must be > 0, got {float(value):g}", key)
     if control.state == "Transient":
         for key, value in (("TimeStep", control.time_step), ("TotalTime", control.total_time)):
             if value is None:
@@ -114,6 +146,8 @@ def _check_angles(settings: Settings) -> None:
     for key, value in (("Ntheta", settings.ntheta), ("Nphi", settings.nphi)):
         if int(value) != value or value < 1:
             raise _error(f"must be an integer >= 1, got {value}", key)
+        if value > MAX_ANGLES:
+            raise _error(f"must be at most {MAX_ANGLES}, got {float(value):.3g}", key)
 
 
 def _region_material(settings: Settings, n_regions: int, n_materials: int) -> np.ndarray:
@@ -176,6 +210,15 @@ def build_problem(mesh: Mesh, materials: Sequence[Material | ModeMaterial],
     n_bands = sorted({m.n_bands for m in materials})
     if len(n_bands) > 1:
         raise _error(f"the materials have different band counts {n_bands}", "BandNumber")
+    for material in materials:
+        bad = band_value_error(material)
+        if bad is not None:
+            raise _error(bad[1], "MaterialFile")
+    extent = np.ptp(mesh.points, axis=0) if len(mesh.points) else np.zeros(3)
+    if not np.all(np.isfinite(mesh.points)) or extent.max(initial=0.0) > MAX_EXTENT:
+        axis = int(np.argmax(np.where(np.isfinite(extent), extent, np.inf)))
+        raise _error(f"the mesh spans {float(extent[axis]):.3g} m along {'xyz'[axis]}, more "
+                     f"than {MAX_EXTENT:g} m: is the scale factor in m?", f"Scale{'XYZ'[axis]}")
     if not isinstance(boundaries, Mapping):
         listed: dict[int, BoundaryCondition] = {}
         for bc in boundaries:

@@ -12,6 +12,7 @@ bf_sn (nbf, nd) = s_k·n.
 """
 from __future__ import annotations
 
+import os
 from typing import NamedTuple
 
 import numpy as np
@@ -21,7 +22,8 @@ from .geometry import least_squares_gradient, sweep_orders
 from .materials import pair_table
 from .problem import BoundaryKind, BTEInputError, Geometry, Problem
 
-__all__ = ["Discretisation", "discretise", "face_area_normals", "initial_state",
+__all__ = ["Discretisation", "available_memory", "check_memory", "discretise",
+           "face_area_normals", "initial_state", "memory_estimate", "n_directions",
            "pair_tables", "per_pair", "problem_angles", "residuals"]
 
 #: the boundary kinds the kernels update; any other (legacy 0 and 4) keeps its incoming values
@@ -192,3 +194,59 @@ def residuals(t_new, t_old, q_new, q_old, level) -> tuple[float, float]:
     qn, qo = np.linalg.norm(q_new, axis=1), np.linalg.norm(q_old, axis=1)
     err_q = np.abs(qn - qo).sum() / (n * max(qn.max(), 1e-300))
     return float(err_t), float(err_q)
+
+
+def n_directions(problem: Problem) -> int:
+    """The number of discrete directions of ``problem`` (bte.angles.angular_set: 4·Nphi for a 2D
+    material, 2·Ntheta·4·Nphi for a 3D one), computed without building them."""
+    if problem.material_dimension == 2:
+        return 4 * int(problem.nphi)
+    return 8 * int(problem.ntheta) * int(problem.nphi)
+
+
+def memory_estimate(problem: Problem, transient: bool = False) -> int:
+    """Bytes a run of ``problem`` needs for its largest arrays (8-byte numbers): the intensities
+    e (bands × directions × cells) and e_bnd (bands × directions × boundary faces), the pair
+    tables (5 × materials × bands × directions), the sweep orders (directions × cells) and the
+    per-face direction tables (s·n, mirrored direction: 2 × boundary faces × directions); a
+    transient run keeps one more copy of e and e_bnd (the previous step)."""
+    nb, nd = int(problem.n_bands), n_directions(problem)
+    nc, nbf = int(problem.geometry.n_cells), int(problem.geometry.n_bfaces)
+    intensity = nb * nd * (nc + nbf)
+    words = (2 if transient else 1) * intensity + 5 * len(problem.materials) * nb * nd \
+        + nd * nc + 2 * nbf * nd
+    return 8 * words
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation: /proc/meminfo's MemAvailable, else the
+    free physical pages (os.sysconf); None when neither is known."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.3g} GiB"
+
+
+def check_memory(problem: Problem, transient: bool = False, force: bool = False) -> int:
+    """The memory estimate of a run (bytes, :func:`memory_estimate`); raises BTEInputError
+    (key Ntheta) when it exceeds the available memory, unless ``force``."""
+    need = memory_estimate(problem, transient)
+    have = available_memory()
+    if not force and have is not None and need > have:
+        raise BTEInputError(
+            f"the run needs about {_gib(need)} ({problem.n_bands} bands x "
+            f"{n_directions(problem)} directions x {problem.geometry.n_cells} cells) but only "
+            f"{_gib(have)} is available; reduce Ntheta/Nphi or the mesh, or force the run "
+            "(--force-memory, solve(force_memory=True))", None, None, "Ntheta")
+    return need

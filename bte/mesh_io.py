@@ -84,6 +84,8 @@ def _block(lines: list[str], start: int, nrows: int, ncols: int | None, dtype, p
     """
     if nrows < 0:
         raise BTEInputError(f"negative count {nrows} for the {what}", path, start, what)
+    if nrows == 0:                  # an empty block (e.g. a Gmsh entity with no nodes of its own)
+        return np.zeros((0, ncols or 0), dtype=dtype)
     rows = lines[start:start + nrows]
     if len(rows) < nrows:
         raise BTEInputError(f"file ends inside the {what} ({nrows} lines expected, "

@@ -178,6 +178,9 @@ def _package_version() -> str | None:
         return None
 
 
+#: a TTG run's grating-amplitude time series (t s, amplitude K)
+TTG_AMPLITUDE_FILE = "TTGAmplitude.dat"
+
 #: kappa_method of a transient run's kappa.json
 TRANSIENT_KAPPA_METHOD = "transient run (no effective conductivity)"
 
@@ -191,7 +194,9 @@ def kappa_record(result: RunFields, directory: str | Path | None = None) -> dict
     n_directions (when the solver put it in settings), settings, run_directory (the input
     folder), output_directory, warnings (from the problem), peak_temperature_rise_K ({"bte",
     "fourier"} hot-spot rise above the coldest wall, K, for heated problems; else None).
-    A transient result has no κ: kappa_effective and kappa_direction are None there.
+    A transient result has no κ: kappa_effective and kappa_direction are None there; it adds
+    stability and, for TTG runs, grating_amplitude_{file,initial_K,final_K} (see
+    :func:`_transient_record`); its warnings include the run's own (result.warnings).
     """
     problem = result.problem
     steady = hasattr(result, "kappa_effective")
@@ -216,9 +221,23 @@ def kappa_record(result: RunFields, directory: str | Path | None = None) -> dict
         "settings": _jsonable(settings),
         "run_directory": _jsonable(getattr(problem, "root", None)),
         "output_directory": None if directory is None else os.fspath(Path(directory).resolve()),
-        "warnings": [str(w) for w in (getattr(problem, "warnings", None) or [])],
+        "warnings": [str(w) for w in (getattr(problem, "warnings", None) or [])]
+        + [str(w) for w in (getattr(result, "warnings", None) or [])],
         "peak_temperature_rise_K": result.peak_temperature_rise() if steady else None,
-    }
+    } | ({} if steady else _transient_record(result))
+
+
+def _transient_record(result) -> dict[str, Any]:
+    """kappa.json's transient keys: stability (bte.transient.explicit_stability: dt_limit s,
+    cfl, dt_over_tau, growth), and for a TTG run (1D periodic) the grating amplitude (K) at the
+    start and the end with the file holding its time series."""
+    record: dict[str, Any] = {"stability": _jsonable(dict(result.stability or {}))}
+    amplitude = getattr(result, "grating_amplitude", None)
+    if amplitude is not None and len(amplitude):
+        record.update(grating_amplitude_file=TTG_AMPLITUDE_FILE,
+                      grating_amplitude_initial_K=_jsonable(float(amplitude[0])),
+                      grating_amplitude_final_K=_jsonable(float(amplitude[-1])))
+    return record
 
 
 def write_kappa_json(result: RunFields, path: Path, directory: str | Path | None = None) -> None:
@@ -326,11 +345,14 @@ def _steady_writers(result: RunFields, directory: Path) -> list[tuple[str, Calla
 def _transient_writers(result, directory: Path) -> list[tuple[str, Callable[[Path], None]]]:
     """(file name, writer) of a transient run (bte.transient.TransientResult): Tempcell.dat
     (final lattice temperature, TempLattice.dat's columns), HeatFlux.dat, TTG.dat, TDTR.dat (TDTR
-    mode), kappa.json (run record), result.vtu (final fields), and with snapshots
+    mode), TTGAmplitude.dat (TTG runs: the grating amplitude), kappa.json (run record),
+    result.vtu (final fields), and with snapshots
     result_<step>.vtu per saved level plus their index result.pvd."""
     writers = [("Tempcell.dat", lambda p: write_temp_lattice(result, p)),
                ("HeatFlux.dat", lambda p: write_heat_flux(result, p)),
                ("TTG.dat", lambda p: write_ttg(result, p))]
+    if result.grating_amplitude is not None:
+        writers.append((TTG_AMPLITUDE_FILE, lambda p: write_grating_amplitude(result, p)))
     if result.tdtr_signal is not None:
         writers.append(("TDTR.dat", lambda p: write_tdtr(result, p)))
     writers += [("kappa.json", lambda p: write_kappa_json(result, p, directory)),
@@ -348,6 +370,13 @@ def write_ttg(result, path: Path) -> None:
     per time level from t = 0 (GiftBTE's columns)."""
     _write_table(path, [np.asarray(result.times, np.float64),
                         np.asarray(result.probe_temperature, np.float64)])
+
+
+def write_grating_amplitude(result, path: Path) -> None:
+    """TTGAmplitude.dat: t (s) and the signed amplitude (K) of the initial grating's Fourier
+    mode, one line per time level from t = 0 (its decay rate gives the thermal diffusivity)."""
+    _write_table(path, [np.asarray(result.times, np.float64),
+                        np.asarray(result.grating_amplitude, np.float64)])
 
 
 def write_tdtr(result, path: Path) -> None:
@@ -389,4 +418,5 @@ def write_outputs(result: RunFields, directory: str | Path) -> list[Path]:
 
 
 __all__ = ["write_outputs", "kappa_record", "write_vtu", "write_pvd", "write_ttg", "write_tdtr",
+           "write_grating_amplitude", "TTG_AMPLITUDE_FILE",
            "mesh_cell_blocks", "OUTPUT_FILES", "KAPPA_JSON_VERSION", "MAX_VTU_BANDS"]

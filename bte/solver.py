@@ -15,7 +15,7 @@ import numpy as np
 
 from .checkpoint import Checkpointer
 from .diffusion import DiffusionOperator, build_diffusion
-from .discretisation import Discretisation, discretise, per_pair, residuals
+from .discretisation import Discretisation, check_memory, discretise, per_pair, residuals
 from .monitor import Monitor, monitor_of
 from .problem import BoundaryKind, Problem, SolverDivergedError
 from .result import Result
@@ -27,10 +27,14 @@ Callback = Callable[[int, float, float], None]
 
 def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
     """κ_eff along the driving direction, from the volume-integrated heat flux (GiftBTE's
-    example scripts, spec §2.7): κ = (Σ q·d̂ V / V_box) · L / ΔT, with V_box the bounding
-    box of the mesh, d̂ and L the direction and distance from the hot to the cold boundary.
-    The drive is a periodic pair with a temperature offset, else thermalizing walls at two
-    temperatures.  Returns (kappa or None, direction or None, description)."""
+    example scripts, spec §2.7): κ = (Σ q·d̂ V / (A L)) · L / ΔT, with d̂ and L the direction
+    and distance from the hot to the cold boundary and A the real cross-section: the area of the
+    hot boundary projected on d̂ (Σ a |n·d̂|), so a circular wire is divided by its disc, not its
+    bounding square, and a porous film by its whole inlet (pores included).  Where the hot and
+    cold boundaries' projected areas differ (by over 1 %) the bounding box volume V_box stands
+    for A L, as in GiftBTE's scripts.  The drive is a periodic pair with a temperature offset,
+    else thermalizing walls at two temperatures.  Returns (kappa or None, direction or None,
+    description)."""
     g = problem.geometry
     bcs = problem.boundary_conditions
 
@@ -38,6 +42,10 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
         sel = np.isin(g.bface_index, list(indices))
         a = g.bface_area[sel]
         return (a[:, None] * g.bface_center[sel]).sum(0) / a.sum()
+
+    def projected(indices, direction):
+        sel = np.isin(g.bface_index, list(indices))
+        return float((g.bface_area[sel] * np.abs(g.bface_normal[sel] @ direction)).sum())
 
     present = set(np.unique(g.bface_index).tolist())
     pairs = [(i, bc.partner, bc.value - bcs[bc.partner].value) for i, bc in sorted(bcs.items())
@@ -47,12 +55,14 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
              if bc.kind == BoundaryKind.THERMALIZING and i in present}
     if pairs:
         hot, cold, dt = pairs[0]
+        hot_ids, cold_ids = [hot], [cold]
         d = centre([cold]) - centre([hot])
         how = f"periodic boundaries {hot} -> {cold} with a {dt:g} K offset"
     elif len(set(walls.values())) >= 2:
         t_hot, t_cold = max(walls.values()), min(walls.values())
-        d = (centre([i for i, t in walls.items() if t == t_cold])
-             - centre([i for i, t in walls.items() if t == t_hot]))
+        hot_ids = [i for i, t in walls.items() if t == t_hot]
+        cold_ids = [i for i, t in walls.items() if t == t_cold]
+        d = centre(cold_ids) - centre(hot_ids)
         dt = t_hot - t_cold
         how = f"thermalizing walls at {t_hot:g} K and {t_cold:g} K"
     else:
@@ -61,9 +71,14 @@ def _kappa_effective(problem: Problem, heat_flux: np.ndarray):
     length = float(np.linalg.norm(d))
     d = d / length
     dim = problem.geometry_dimension
-    v_box = float(np.prod(np.ptp(problem.mesh.points[:, :dim], axis=0)))
-    q_along = float((heat_flux @ d * g.volume).sum()) / v_box
-    return q_along * length / dt, d, how + ": kappa = (sum q.d V / V_box) * L / dT"
+    area_hot, area_cold = projected(hot_ids, d), projected(cold_ids, d)
+    if dim > 1 and area_hot > 0 and abs(area_hot - area_cold) <= 0.01 * max(area_hot, area_cold):
+        volume, what = area_hot * length, "A * L), A the hot boundary's area normal to d"
+    else:
+        volume = float(np.prod(np.ptp(problem.mesh.points[:, :dim], axis=0)))
+        what = "V_box)"
+    q_along = float((heat_flux @ d * g.volume).sum()) / volume
+    return q_along * length / dt, d, how + f": kappa = (sum q.d V / ({what}) * L / dT"
 
 
 @dataclass
@@ -174,7 +189,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
           residual_flux: float | None = None, scheme: str | None = None,
           order: str | None = None, callback: Callback | None = None,
           monitor: Monitor | None = None, checkpoint: str | Path | None = None,
-          checkpoint_every: int = 10) -> Result:
+          checkpoint_every: int = 10, force_memory: bool = False) -> Result:
     """Solve the steady BTE of `problem`.
 
     Settings default to the CONTROL file (MaxNumIter, ResidualTemp, ResidualFlux,
@@ -185,10 +200,13 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     SolverDivergedError when the iteration diverges.  With ``checkpoint`` (a file path) the
     iteration state is saved there every ``checkpoint_every`` iterations and a run finds and
     resumes it (max_iter counts from the first iteration of the first run); the caller removes
-    the file once the result is safe.
+    the file once the result is safe.  The memory the run needs is estimated first
+    (bte.discretisation.check_memory): a run that would not fit in the available memory raises
+    BTEInputError with the estimate, unless ``force_memory``.
     """
     start = time.perf_counter()
     opt = _Options.of(problem, max_iter, residual_temp, residual_flux, scheme, order)
+    memory = check_memory(problem, transient=False, force=force_memory)
     report = monitor_of(monitor, callback, transient=False)
     g, d = problem.geometry, discretise(problem)
     heat = np.ascontiguousarray(problem.heat_source, dtype=np.float64)
@@ -235,7 +253,8 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
                     mpi_ranks=run.part.size, n_directions=nd, n_bands=nb, n_cells=nc,
                     angle_method=problem.angle_method, ntheta=problem.ntheta,
                     nphi=problem.nphi, residual_temp=opt.tol_t, residual_flux=opt.tol_q,
-                    max_iter=opt.max_iter, cycle_broken_cells=int(d.n_cycle_cells.sum()))
+                    max_iter=opt.max_iter, cycle_broken_cells=int(d.n_cycle_cells.sum()),
+                    memory_estimate_bytes=memory)
     return Result(problem=problem, **run.fields(), kappa_effective=kappa, kappa_method=how,
                   kappa_direction=direction, iterations=it, converged=converged,
                   residual_history=history, wall_time=time.perf_counter() - start,

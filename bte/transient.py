@@ -39,6 +39,7 @@ import numpy as np
 from .checkpoint import Checkpointer
 from .discretisation import (
     Discretisation,
+    check_memory,
     discretise,
     face_area_normals,
     pair_tables,
@@ -55,6 +56,10 @@ TransientCallback = Callable[[int, float, float, float], None]
 
 #: a second-order explicit run warns when round-off may grow by more than this over the run
 GROWTH_WARNING = 1e6
+#: a run of more time steps than this is refused unless forced (force_steps=True)
+MAX_STEPS = 1_000_000
+#: a field whose spread grows this many times beyond the initial one has run away (diverged)
+RUNAWAY = 1e6
 
 
 @dataclass
@@ -81,7 +86,8 @@ class TransientResult(RunFields):
     tdtr_signal (n+1,) K or None: the probe average in TDTR mode; snapshots every save_every
     steps (and the first and last level); stability: the explicit-scheme numbers;
     reached_end: the run got to TotalTime; steady_state: it stopped before, the per-step
-    changes err_T and err_q having fallen below their thresholds (early_stop).
+    changes err_T and err_q having fallen below their thresholds (early_stop); warnings: the
+    run's own warnings (e.g. round-off growth of the explicit scheme), also in kappa.json.
     """
 
     times: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -92,6 +98,7 @@ class TransientResult(RunFields):
     stability: dict = field(default_factory=dict)
     reached_end: bool = False
     steady_state: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def completed(self) -> bool:
@@ -229,9 +236,36 @@ class _Options:
                    tol_q=ctl.residual_flux if residual_flux is None else residual_flux)
 
 
-def _stability(problem: Problem, opt: _Options) -> dict:
+def step_plan(problem: Problem, time_step: float | None = None,
+              total_time: float | None = None) -> dict:
+    """The time stepping of a run of ``problem`` before it starts: time_step, total_time (s, the
+    arguments or CONTROL's), n_steps = round(total_time / time_step) and work, the number of
+    (band, direction, cell) updates of one sweep per step over the run (an implicit step costs
+    several sweeps)."""
+    ctl = problem.control
+    dt = _positive(ctl.time_step if time_step is None else time_step, "TimeStep")
+    t_end = _positive(ctl.total_time if total_time is None else total_time, "TotalTime")
+    n_steps = max(1, round(t_end / dt))
+    from .discretisation import n_directions
+    work = float(n_steps) * problem.n_bands * n_directions(problem) * problem.geometry.n_cells
+    return dict(time_step=dt, total_time=t_end, n_steps=n_steps, work=work)
+
+
+def check_steps(plan: dict, force: bool = False) -> None:
+    """Refuse (BTEInputError, key TotalTime) a run of more than MAX_STEPS time steps unless
+    ``force``, with the estimate."""
+    if plan["n_steps"] > MAX_STEPS and not force:
+        raise BTEInputError(
+            f"{plan['total_time']:g} s / TimeStep {plan['time_step']:g} s = "
+            f"{plan['n_steps']:.3g} time steps (~{plan['work']:.2g} band-direction-cell "
+            f"updates), more than {MAX_STEPS:g}; shorten TotalTime, lengthen TimeStep or force "
+            "the run (--force-steps, solve(force_steps=True))", None, None, "TotalTime")
+
+
+def _stability(problem: Problem, opt: _Options, notes: list[str]) -> dict:
     """explicit_stability of the run; an explicit run above the limit is refused, one whose
-    round-off may grow by more than GROWTH_WARNING warned about."""
+    round-off may grow by more than GROWTH_WARNING warned about (the warning is also appended
+    to ``notes``)."""
     stability = explicit_stability(problem, opt.dt, opt.n_steps, opt.order)
     if opt.scheme != "explicit":
         return stability
@@ -241,10 +275,11 @@ def _stability(problem: Problem, opt: _Options) -> dict:
             f"(CFL {stability['cfl']:.3g}, dt/tau_min {stability['dt_over_tau']:.3g}); "
             "use a smaller TimeStep or the implicit scheme", None, None, "TimeStep")
     if stability["growth"] > GROWTH_WARNING:
-        warnings.warn(f"explicit second-order scheme: round-off may grow by "
-                      f"~{stability['growth']:.1e} over {opt.n_steps} steps (CFL "
-                      f"{stability['cfl']:.3g}); reduce TimeStep or use the implicit scheme",
-                      RuntimeWarning, stacklevel=3)
+        message = (f"explicit second-order scheme: round-off may grow by "
+                   f"~{stability['growth']:.1e} over {opt.n_steps} steps (CFL "
+                   f"{stability['cfl']:.3g}); reduce TimeStep or use the implicit scheme")
+        notes.append(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
     return stability
 
 
@@ -349,7 +384,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                     early_stop: bool = True, inner_tol: float = 1e-10, max_inner: int = 1000,
                     callback: TransientCallback | None = None, monitor: Monitor | None = None,
                     checkpoint: str | Path | None = None,
-                    checkpoint_every: int = 100) -> TransientResult:
+                    checkpoint_every: int = 100, force_memory: bool = False,
+                    force_steps: bool = False) -> TransientResult:
     """Run the transient BTE of ``problem`` from t = 0 to TotalTime in steps of TimeStep (s).
 
     scheme: "explicit" (GiftBTE's forward Euler; raises BTEInputError above the stability
@@ -363,12 +399,20 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     err_q)) after every step.  With ``checkpoint`` (a file path) the state (fields, time
     series, snapshots) is saved there every ``checkpoint_every`` steps and a run finds and
     resumes it.  Under mpirun the (band, direction) pairs are split over the ranks as in the
-    steady solver (bte.parallel), one reduction per step or inner sweep.
+    steady solver (bte.parallel), one reduction per step or inner sweep.  The memory the run
+    needs is estimated first (bte.discretisation.check_memory): a run that would not fit
+    raises BTEInputError with the estimate, unless ``force_memory``; so does a run of more
+    than MAX_STEPS time steps (:func:`step_plan`), unless ``force_steps``.  A run whose field
+    grows without bound (its spread RUNAWAY times the initial one, or NaN) raises
+    SolverDivergedError: it never ends as completed.
     """
     start = time.perf_counter()
     opt = _Options.of(problem, scheme, time_step, total_time, order, residual_temp,
                       residual_flux)
-    stability = _stability(problem, opt)
+    check_steps(step_plan(problem, opt.dt, opt.t_end), force=force_steps)
+    memory = check_memory(problem, transient=True, force=force_memory)
+    notes: list[str] = []
+    stability = _stability(problem, opt, notes)
     report = monitor_of(monitor, callback, transient=True)
     g, d = problem.geometry, discretise(problem)
     temp0 = (np.array(problem.initial_temperature, dtype=np.float64)
@@ -379,6 +423,11 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
     run.explicit_step(run.temp, 0 * heat, 0.0)   # boundary values of the initial level
     temp = run.t_lat.copy()
     series = _Series(problem, run, save_every)
+    # the linear BTE's field is bounded by its initial range, the walls and the heat input
+    heat_rise = float(np.abs(heat).max(initial=0.0)) * opt.t_end / max(
+        float(np.asarray(d.band_capacity).sum(axis=1).min()), 1e-300)
+    runaway = RUNAWAY * max(np.ptp(run.temp), np.abs(run.d.bf_value).max(initial=0.0),
+                            heat_rise, 1e-3)
     history: list[tuple[float, float]] = []
     q_prev, inner_total, step, first, stop = run.flux.copy(), 0, 0, 1, False
     saver = _checkpointer(checkpoint, checkpoint_every, opt, d, run, heat, temp, g.volume)
@@ -403,7 +452,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
         err_t, err_q = residuals(run.t_lat, t_prev, run.flux, q_prev, run.level)
         history.append((err_t, err_q))
         q_prev = run.flux.copy()
-        if not np.all(np.isfinite(run.t_lat)):
+        if not np.all(np.isfinite(run.t_lat)) or np.ptp(run.t_lat) > runaway:
             raise SolverDivergedError(f"the transient run diverged at step {step} (t = {now:g} "
                                       "s); reduce TimeStep or use the implicit scheme")
         stop = early_stop and err_t <= opt.tol_t and err_q <= opt.tol_q
@@ -421,13 +470,15 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                     save_every=save_every, n_directions=d.shape[1], n_bands=d.shape[0],
                     n_cells=g.n_cells, is_tdtr=problem.control.is_tdtr,
                     inner_sweeps=inner_total, residual_temp=opt.tol_t,
-                    residual_flux=opt.tol_q, early_stop=early_stop)
+                    residual_flux=opt.tol_q, early_stop=early_stop,
+                    memory_estimate_bytes=memory)
     return TransientResult(problem=problem, **run.fields(), iterations=step,
                            residual_history=history, wall_time=time.perf_counter() - start,
                            settings=settings,
                            **series.result_fields(), stability=stability,
-                           reached_end=step == opt.n_steps, steady_state=stop)
+                           reached_end=step == opt.n_steps, steady_state=stop,
+                           warnings=notes)
 
 
-__all__ = ["Snapshot", "TransientResult", "explicit_stability", "solve_transient",
-           "tdtr_envelope"]
+__all__ = ["MAX_STEPS", "Snapshot", "TransientResult", "check_steps", "explicit_stability",
+           "solve_transient", "step_plan", "tdtr_envelope"]

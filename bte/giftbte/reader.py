@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from ..build import Settings, build_problem, check_boundary, check_partner
+from ..build import Settings, band_value_error, build_problem, check_boundary, check_partner
 from ..materials import (
     BINNING_METHODS,
     band_table_from_text,
@@ -101,14 +101,51 @@ def _parse_float(token: str, file: Path | str, line: int, field: str) -> float:
     return value
 
 
+#: the largest integer a keyword may hold (the kernels' index range)
+MAX_INT = 2**31 - 1
+
+
 def _parse_int(token: str, file: Path | str, line: int, field: str) -> int:
     try:
-        return int(token)
+        value = int(token)
     except ValueError:
-        value = _parse_float(token, file, line, field)
-        if value != int(value):
+        number = _parse_float(token, file, line, field)
+        if number != int(number):
             raise BTEInputError(f"{token!r} is not an integer", file, line, field) from None
-        return int(value)
+        value = int(number)
+    if abs(value) > MAX_INT:
+        raise BTEInputError(f"{token[:20]!r} is too large (at most {MAX_INT})", file, line,
+                            field)
+    return value
+
+
+def _text_lines(path: Path, name: str) -> list[str]:
+    """The lines of the keyword file ``path``; an empty or binary file is an error (GiftBTE
+    would take it as all defaults)."""
+    data = path.read_bytes()
+    if b"\0" in data or data.decode("utf-8", errors="replace").count("\ufffd") > 0:
+        raise BTEInputError("not a text file (binary content)", path)
+    lines = data.decode("utf-8").splitlines()
+    if not any(_code(line).strip() for line in lines):
+        raise BTEInputError("the file is empty (no keywords)", path)
+    return lines
+
+
+def _band_row_line(lines: list[str], first_line: int, band: int) -> int:
+    """The 1-based line of band ``band`` (0-based) in a band table whose ``lines`` start at
+    ``first_line``: its (band+1)-th non-blank line."""
+    rows = [k for k, line in enumerate(lines) if line.split()]
+    return first_line + rows[min(band, len(rows) - 1)] if rows else first_line
+
+
+def _checked(material, path: Path, lines: list[str] | None = None, first_line: int = 1):
+    """``material`` after bte.build.band_value_error: a value outside its physical range is an
+    error naming ``path`` and, for band tables (``lines``), the band's line."""
+    bad = band_value_error(material)
+    if bad is not None:
+        line = None if lines is None else _band_row_line(lines, first_line, bad[0])
+        raise BTEInputError(bad[1], path, line, "band table")
+    return material
 
 
 @dataclass
@@ -186,7 +223,7 @@ class _Reader:
         keywords = _FILE_KEYWORDS[name]
         blocks = PHONON_BLOCK_KEYWORDS if name == "PHONON" else ()
         plain = tuple(kw for kw in keywords if kw not in blocks)
-        kf = _KeywordFile(path, _read_lines(path), block_lines={kw: [] for kw in blocks})
+        kf = _KeywordFile(path, _text_lines(path, name), block_lines={kw: [] for kw in blocks})
         seen: dict[str, list[int]] = {}
         i = 0
         while i < len(kf.lines):
@@ -342,12 +379,21 @@ def _read_materials(reader: _Reader, kf: _KeywordFile, n_materials: int,
                         "anyway (GiftBTE never skips MaterialFile lines)")
         source = next((s for s in MATERIAL_SOURCES if s in _code(line)), None) \
             or next((s for s in MATERIAL_SOURCES if s in line), None)
+        named = _code(line).split("=", 1)[1].split() if "=" in _code(line) else []
+        if source is None and named:
+            close = difflib.get_close_matches(named[0], MATERIAL_SOURCES, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise BTEInputError(f"unknown material source {named[0]!r}{hint}; the sources are "
+                                f"{', '.join(MATERIAL_SOURCES)}, or nothing for a band table "
+                                "on the following lines", kf.path, start + 1, field_name)
         if source is None:       # inline table: the next n_bands non-blank lines
             rows = [j for j in range(start + 1, len(kf.lines)) if kf.lines[j].split()][:n_bands]
             end = (rows[-1] if rows else start) + 1
-            materials.append(band_table_from_text(kf.lines[start + 1:end], kf.path, start + 2,
-                                                  n_bands, name=f"material {k + 1}",
-                                                  warn=reader.warn))
+            table = kf.lines[start + 1:end]
+            materials.append(_checked(band_table_from_text(table, kf.path, start + 2, n_bands,
+                                                           name=f"material {k + 1}",
+                                                           warn=reader.warn),
+                                      kf.path, table, start + 2))
             pos = end
             continue
         found = _next_token(kf.lines, start)
@@ -357,13 +403,14 @@ def _read_materials(reader: _Reader, kf: _KeywordFile, n_materials: int,
         token, j = found
         path = reader.resolve(token, kf.path, j + 1, field_name)
         if source == "DATABASE":
-            materials.append(read_band_table(path, n_bands, warn=reader.warn))
+            materials.append(_checked(read_band_table(path, n_bands, warn=reader.warn), path,
+                                      _read_lines(path)))
         elif source == "ShengBTE":
-            materials.append(read_shengbte(path, n_bands, reader.binning))
+            materials.append(_checked(read_shengbte(path, n_bands, reader.binning), path))
         elif source == "MODES":
-            materials.append(read_mode_data(path, n_bands, reader.binning))
+            materials.append(_checked(read_mode_data(path, n_bands, reader.binning), path))
         else:
-            materials.append(read_alamode_tau(path, n_bands, reader.binning))
+            materials.append(_checked(read_alamode_tau(path, n_bands, reader.binning), path))
         pos = j + 1
     extra = [s + 1 for s in starts if s >= pos]
     if extra:

@@ -231,17 +231,20 @@ def test_missing_time_step_is_one_line_error(tmp_path):
     assert "CONTROL" in text and "TimeStep" in text and "\n" not in text
 
 
-def test_cli_runs_transient_folder(tmp_path, capsys):
+def test_cli_runs_transient_folder(tmp_path, capsys, monkeypatch):
     from workflows.cli import main
     run = ttg_case(tmp_path, "cli", 1.0, n_cells=20)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "cli-out"            # the default output: ./<DIR name>-out
     dt = cfl_step(2 * np.pi * MFP, 20, 0.2)
     code = main(["bte", "run", str(run), "--total-time", str(20 * dt), "--time-step", str(dt),
                  "--save-every", "10", "--transient-scheme", "implicit"])
     assert code == 0
     assert "time steps   20" in capsys.readouterr().out
-    ttg = np.loadtxt(run / "TTG.dat")
+    ttg = np.loadtxt(out / "TTG.dat")
     assert ttg.shape == (21, 2) and ttg[0, 0] == 0.0
-    assert sorted(p.name for p in run.glob("result_*.vtu")) == [
+    assert not (run / "TTG.dat").exists()
+    assert sorted(p.name for p in out.glob("result_*.vtu")) == [
         "result_0000000.vtu", "result_0000010.vtu", "result_0000020.vtu"]
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import bte
+from bte.monitor import Monitor
 from bte.problem import BTEInputError, Control, Geometry, Material, Mesh, Problem
 from bte.result import Result
 from workflows.cli import main
@@ -76,10 +77,10 @@ def fake_bte(monkeypatch):
         calls["read"] = (Path(path), kwargs)
         return tiny_problem(Path(path))
 
-    def solve(problem, callback=None, **kwargs):
-        calls["solve"] = (callback, kwargs)
+    def solve(problem, monitor=None, **kwargs):
+        calls["solve"] = (monitor, kwargs)
         for i in range(1, 4):
-            callback(i, 10.0 ** -i, 10.0 ** -(i - 1))
+            monitor.iteration(i, None, 10.0 ** -i, 10.0 ** -(i - 1))
         return tiny_result(problem, converged=calls.get("converged", True))
 
     monkeypatch.setattr(bte, "read_input_folder", read)
@@ -173,9 +174,9 @@ def test_run_writes_outputs_and_summary(run_dir, tmp_path, fake_bte, capsys):
     assert rc == 0
     cap = capsys.readouterr()
     assert fake_bte["read"] == (run_dir, {})
-    callback, kwargs = fake_bte["solve"]
+    monitor, kwargs = fake_bte["solve"]
     assert kwargs == {}                                     # only options that were given
-    assert callable(callback)
+    assert isinstance(monitor, Monitor)
     assert "warning: GEOMETRY:7: unknown keyword 'Foo' ignored" in cap.err
     assert "iter    1 " in cap.err                          # progress (plain lines, not a TTY)
     assert "7 (converged)" in cap.out
@@ -186,7 +187,10 @@ def test_run_writes_outputs_and_summary(run_dir, tmp_path, fake_bte, capsys):
     assert not (run_dir / "kappa.json").exists()
 
 
-def test_run_default_output_is_dir_and_options_passed(run_dir, fake_bte, capsys):
+def test_run_default_output_is_dir_and_options_passed(run_dir, fake_bte, capsys, tmp_path,
+                                                      monkeypatch):
+    """Without --output the outputs go to ./<DIR name>-out, never into DIR."""
+    monkeypatch.chdir(tmp_path)
     rc = main(["bte", "run", str(run_dir), "--quiet", "--binning", "mfp", "--max-iter", "50",
                "--residual-temp", "1e-7", "--residual-flux", "1e-3"])
     assert rc == 0
@@ -196,17 +200,21 @@ def test_run_default_output_is_dir_and_options_passed(run_dir, fake_bte, capsys)
                                     "residual_flux": 1e-3}
     assert "iter " not in cap.err                           # --quiet: no progress line
     assert "warning: " in cap.err                           # warnings still shown
-    assert (run_dir / "TempLattice.dat").is_file()
+    assert (tmp_path / "run-out" / "TempLattice.dat").is_file()
+    assert not (run_dir / "TempLattice.dat").exists()
+    assert str(tmp_path / "run-out") in cap.out
 
 
-def test_not_converged_exit_1_outputs_written(run_dir, fake_bte, capsys):
+def test_not_converged_exit_1_outputs_written(run_dir, fake_bte, capsys, tmp_path,
+                                              monkeypatch):
+    monkeypatch.chdir(tmp_path)
     fake_bte["converged"] = False
     rc = main(["bte", "run", str(run_dir), "-q"])
     assert rc == 1
     cap = capsys.readouterr()
     assert "not converged" in cap.err.lower()
     assert "NOT converged" in cap.out
-    assert json.loads((run_dir / "kappa.json").read_text())["converged"] is False
+    assert json.loads((tmp_path / "run-out" / "kappa.json").read_text())["converged"] is False
 
 
 def test_run_help_mentions_transient_runs(capsys):
@@ -217,9 +225,9 @@ def test_run_help_mentions_transient_runs(capsys):
 def test_resumed_run_says_so(run_dir, tmp_path, fake_bte, monkeypatch, capsys):
     """A checkpoint found by the solver shows as a first iteration past 1: the run says it
     resumed (a fresh run does not)."""
-    def resumed(problem, callback=None, **kwargs):
+    def resumed(problem, monitor=None, **kwargs):
         for i in (5, 6, 7):
-            callback(i, 1e-9, 1e-9)
+            monitor.iteration(i, None, 1e-9, 1e-9)
         return tiny_result(problem)
 
     out = tmp_path / "out"
@@ -232,17 +240,19 @@ def test_resumed_run_says_so(run_dir, tmp_path, fake_bte, monkeypatch, capsys):
                                               "iteration 4\n")
 
 
-def test_diverging_solver_exit_1_one_line(run_dir, fake_bte, monkeypatch, capsys):
-    def diverge(problem, callback=None, **kwargs):
-        callback(1, 1.0, 1.0)
+def test_diverging_solver_exit_1_one_line(run_dir, fake_bte, monkeypatch, capsys, tmp_path):
+    def diverge(problem, monitor=None, **kwargs):
+        monitor.iteration(1, None, 1.0, 1.0)
         raise bte.SolverDivergedError("iteration diverged at\niteration 2")
 
     monkeypatch.setattr(bte, "solve", diverge)
+    monkeypatch.chdir(tmp_path)
     assert main(["bte", "run", str(run_dir), "-q"]) == 1
     err = capsys.readouterr().err
     assert "mts: error: solver failed: iteration diverged at iteration 2" in err
     assert "Traceback" not in err
     assert not (run_dir / "kappa.json").exists()
+    assert not (tmp_path / "run-out" / "kappa.json").exists()
 
 
 # --------------------------------------------------------------------------------------------

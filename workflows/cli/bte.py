@@ -2,21 +2,24 @@
 
     mts bte run DIR [--output OUT] [--quiet] [--binning {giftbte,frequency,mfp}]
                     [--max-iter N] [--residual-temp X] [--residual-flux X]
-                    [--checkpoint-every N]
+                    [--checkpoint-every N] [--force-memory] [--force-steps]
                     [--transient-scheme {explicit,implicit}] [--save-every N]
                     [--total-time S] [--time-step S]
 
 Exit codes: 0 converged, 1 not converged (outputs still written) or the solver diverged (no
-outputs), 2 bad input.  Only ``bte`` is imported, never torch or phonopy.
+outputs), 2 bad input.  The output directory (default ``./<DIR name>-out`` in the current
+directory, never inside DIR) is checked to be writable, and the run's memory estimated, before the
+solve starts.  Only ``bte`` is imported, never torch or phonopy.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
 
-from mtscore import InputError
+from mtscore import InputError, temporary_name
 from workflows.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -63,7 +66,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                     "writes the time series and result_<step>.vtu snapshots.")
     run.add_argument("directory", metavar="DIR", help="GiftBTE run directory (holds input/)")
     run.add_argument("--output", "-o", metavar="OUT",
-                     help="directory for the output files (default: DIR, beside input/)")
+                     help="directory for the output files (default: ./<name of DIR>-out in "
+                          "the current directory; never inside DIR)")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no live progress line (warnings and the summary are still printed)")
     run.add_argument("--binning", choices=("giftbte", "frequency", "mfp"),
@@ -74,6 +78,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
                      help="save the state to OUT/checkpoint.npz every N iterations (time steps "
                           "in transient runs); a run that finds one resumes from it (removed "
                           "when the outputs are written)")
+    run.add_argument("--force-memory", action="store_true",
+                     help="run even when the estimated memory exceeds what the machine has "
+                          "available")
+    run.add_argument("--force-steps", action="store_true",
+                     help="State=Transient: run even more than 1e6 time steps "
+                          "(TotalTime / TimeStep)")
     run.add_argument("--transient-scheme", choices=("explicit", "implicit"), default=None,
                      help="State=Transient: forward Euler as GiftBTE (default) or backward Euler")
     for flag, kind, metavar, _, text in _TRANSIENT_OPTIONS:
@@ -118,15 +128,81 @@ def _read(directory: Path, binning: str | None):
                                                    {"binning": binning}))
 
 
+def default_output(directory: Path) -> Path:
+    """Where a run of ``directory`` writes without --output: ``<name>-out`` in the current
+    directory (``bte-out`` for a directory without a name), or beside DIR when the current
+    directory lies inside DIR, so that a shipped example folder is never written into."""
+    directory = directory.resolve()
+    name = f"{directory.name or 'bte'}-out"
+    here = Path.cwd().resolve()
+    if here == directory or directory in here.parents:
+        return directory.parent / name
+    return here / name
+
+
+def check_output(output: Path) -> None:
+    """Create ``output`` and check that a file can be written in it, before any work is done:
+    an InputError for a path that is an existing file, RunFailed when it cannot be created or
+    written (read-only, full disk)."""
+    if output.exists() and not output.is_dir():
+        raise InputError("the output path is an existing file, not a directory", output)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        probe = temporary_name(output / "write-check")
+        with open(probe, "wb") as handle:
+            handle.write(b"0" * 4096)
+            handle.flush()
+            os.fsync(handle.fileno())
+        probe.unlink()
+    except OSError as exc:
+        raise RunFailed(f"cannot write outputs to {output}: {exc.strerror or exc}") from None
+
+
+class _Progress:
+    """The run's Monitor: shows every iteration or time step on a ProgressLine and records the
+    first one reported (> 1 when a checkpoint resumed)."""
+
+    def __init__(self, line) -> None:
+        self.line = line
+        self.first: int | None = None
+
+    def iteration(self, step: int, time: float | None, err_t: float, err_q: float) -> None:
+        if self.first is None:
+            self.first = step
+        self.line.iteration(step, time, err_t, err_q)
+
+
+def _start_line(problem, output: Path, solve_kwargs: dict, args: argparse.Namespace,
+                transient: bool) -> str:
+    """The one line printed before the solve: what is solved, the memory estimate (bytes of the
+    largest arrays, bte.discretisation.check_memory, which refuses a run that does not fit
+    unless --force-memory), a transient run's step count (bte.transient.step_plan, refused
+    beyond bte.transient.MAX_STEPS unless --force-steps) and where the outputs go."""
+    from bte.discretisation import check_memory, n_directions
+
+    need = check_memory(problem, transient=transient, force=args.force_memory)
+    kind = "transient" if transient else "steady"
+    steps = ""
+    if transient:
+        from bte.transient import check_steps, step_plan
+        plan = step_plan(problem, solve_kwargs.get("time_step"), solve_kwargs.get("total_time"))
+        check_steps(plan, force=args.force_steps)
+        steps = (f", {plan['n_steps']} time steps of {plan['time_step']:.3g} s "
+                 f"(~{plan['work']:.2g} band-direction-cell updates)")
+    return (f"starting     {kind} run: {problem.n_bands} bands x {n_directions(problem)} "
+            f"directions x {problem.geometry.n_cells} cells{steps}, memory about "
+            f"{need / 2**20:.3g} MiB; outputs to {output}")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    """mts bte run: read, solve, write, summarise.  Returns the exit code."""
+    """mts bte run: read, check the output, solve, write, summarise.  Returns the exit code."""
     import bte
     from bte.parallel import rank
     from bte.progress import ProgressLine
 
     directory = Path(args.directory)
-    output = Path(args.output) if args.output else directory
     problem = _read(directory, args.binning)
+    output = Path(args.output) if args.output else default_output(directory)
     try:
         root = rank() == 0      # under mpirun only rank 0 reports and writes
     except RuntimeError as exc:  # started by mpirun without mpi4py
@@ -135,31 +211,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
 
     solve_kwargs = _given(args, _STEADY_OPTIONS)
-
-    progress = ProgressLine(enabled=not args.quiet and root)
     transient = problem.control.state == "Transient"
-    first: list[int] = []           # the first step reported: > 1 when a checkpoint resumed
-
     if transient:
         solve_kwargs = {k: v for k, v in solve_kwargs.items() if k != "max_iter"}
         solve_kwargs.update(_given(args, _TRANSIENT_OPTIONS))
         if args.transient_scheme is not None:
             solve_kwargs["scheme"] = args.transient_scheme
-
-        def callback(step, t, err_t, err_q):
-            first[:] = first or [step]
-            progress.update(step, err_t, err_q, extra=f"step {step}  t {t:.4e} s")
-    else:
-        def callback(step, err_t, err_q):
-            first[:] = first or [step]
-            progress.update(step, err_t, err_q)
+    start = _start_line(problem, output, solve_kwargs, args, transient)
+    if root:
+        check_output(output)
+    if args.force_memory:
+        solve_kwargs["force_memory"] = True
+    if args.force_steps and transient:
+        solve_kwargs["force_steps"] = True
+    if root and not args.quiet:
+        print(start, file=sys.stderr)
     checkpoint = None
     if args.checkpoint_every:
         output.mkdir(parents=True, exist_ok=True)
         checkpoint = output / "checkpoint.npz"
         solve_kwargs.update(checkpoint=checkpoint, checkpoint_every=args.checkpoint_every)
+    progress = ProgressLine(enabled=not args.quiet and root)
+    monitor = _Progress(progress)
     try:
-        result = bte.solve(problem, callback=callback, **solve_kwargs)
+        result = bte.solve(problem, monitor=monitor, **solve_kwargs)
     finally:
         progress.close()  # ends the live line before any message or summary
 
@@ -174,11 +249,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             path.unlink(missing_ok=True)
 
     step = "time step" if transient else "iteration"
-    if first and first[0] > 1:
-        print(f"resumed      from the checkpoint after {step} {first[0] - 1}")
+    if monitor.first is not None and monitor.first > 1:
+        print(f"resumed      from the checkpoint after {step} {monitor.first - 1}")
     if transient:
         print(f"time steps   {result.iterations} to t = {result.times[-1]:.6g} s "
               f"({result.settings['scheme']})")
+        amplitude = getattr(result, "grating_amplitude", None)
+        if amplitude is not None and len(amplitude):
+            print(f"grating      amplitude {float(amplitude[0]):.6g} K -> "
+                  f"{float(amplitude[-1]):.6g} K (TTGAmplitude.dat)")
         print(f"wall time    {_num(result.wall_time)} s")
         print(f"outputs      {output} ({len(written)} files)")
         return EXIT_OK
