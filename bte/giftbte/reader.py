@@ -362,7 +362,14 @@ def _read_materials(reader: _Reader, kf: _KeywordFile, n_materials: int,
     """The MaterialFile blocks in order; returns the materials and the index of the first line
     after the last block.  A block whose line names MODES points to a modes.npz (see
     bte.materials.read_mode_data): modes with velocity vectors, binned into BandNumber bands by
-    frequency (by MFP with binning="mfp")."""
+    frequency (by MFP with binning="mfp").  ``MaterialFile k= ShengBTE VECTORS`` keeps ShengBTE's
+    velocity vectors (bte.materials.read_shengbte(vectors=True)).  Mode materials with vectors
+    are turned from crystal to mesh axes by the rotation of ``input/ORIENTATION`` beside PHONON
+    when there is one (bte.orientation; crystal axes = mesh axes otherwise)."""
+    from bte.orientation import read_orientation_file
+
+    orientation = kf.path.parent / "ORIENTATION"
+    rotation = read_orientation_file(orientation) if orientation.is_file() else None
     materials: list[Material | ModeMaterial] = []
     starts = kf.block_lines["MaterialFile"]
     pos = 0
@@ -406,9 +413,12 @@ def _read_materials(reader: _Reader, kf: _KeywordFile, n_materials: int,
             materials.append(_checked(read_band_table(path, n_bands, warn=reader.warn), path,
                                       _read_lines(path)))
         elif source == "ShengBTE":
-            materials.append(_checked(read_shengbte(path, n_bands, reader.binning), path))
+            vectors = "VECTORS" in _code(line).split()
+            materials.append(_checked(read_shengbte(path, n_bands, reader.binning,
+                                                    vectors=vectors, rotation=rotation), path))
         elif source == "MODES":
-            materials.append(_checked(read_mode_data(path, n_bands, reader.binning), path))
+            materials.append(_checked(read_mode_data(path, n_bands, reader.binning,
+                                                     rotation=rotation), path))
         else:
             materials.append(_checked(read_alamode_tau(path, n_bands, reader.binning), path))
         pos = j + 1

@@ -321,3 +321,27 @@ def test_keep_tensor_on_too_coarse_a_set_is_an_error():
     with pytest.raises(bte.BTEInputError, match="too coarse") as info:
         pair_table(material, angular_set(3, 2, 2, 2))
     assert info.value.field == "Ntheta"
+
+
+def test_shengbte_vectors_and_orientation_from_an_input_folder(case_factory, phonon):  # noqa: F811
+    """``MaterialFile 1= ShengBTE VECTORS`` in PHONON and ``input/ORIENTATION`` beside it give
+    the folder the same oriented GaN material as read_shengbte(vectors=True, rotation=R) from
+    Python: the same κ_eff of the c-plane box to round-off."""
+    from bte.orientation import write_orientation_file
+
+    rotation = orientation_matrix(LATTICE, [0, 0, 0, 1], [2, -1, -1, 0])
+    bc = [(2, -3, 1), (3, -2, 0), (1, Kind.SPECULAR, 0), (4, Kind.SPECULAR, 0)]
+    run = case_factory("in-plane/1e-7", "gan-folder", mesh=("rect", np.linspace(0, 1, 4),
+                                                             np.linspace(0, 1, 4)),
+                       bc=bc, geometry={"ScaleX": FILM, "ScaleY": FILM}, phonon=phonon)
+    phonon_file = run / "input" / "PHONON"
+    lines = phonon_file.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith("MaterialFile 1"))
+    lines[k:k + 2] = ["MaterialFile 1= ShengBTE VECTORS", str(GAN)]
+    phonon_file.write_text("\n".join(lines) + "\n")
+    write_orientation_file(run / "input" / "ORIENTATION", rotation)
+    from_folder = bte.read_input_folder(run)
+    by_hand = read_shengbte(GAN, 3, vectors=True, rotation=rotation)   # GiftBTE's binning
+    problem = _with_material(run, by_hand)
+    assert _solve(from_folder).kappa_effective == pytest.approx(
+        _solve(problem).kappa_effective, rel=1e-12)
