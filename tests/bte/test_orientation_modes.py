@@ -31,7 +31,9 @@ from bte.angles import angular_set
 from bte.materials import mode_material, pair_table, read_mode_data, read_shengbte
 from bte.orientation import crystal_direction, is_cubic, orientation_matrix
 
-GAN = Path(__file__).resolve().parents[1] / "data" / "gan-shengbte"
+#: GiftBTE's ShengBTE outputs of wurtzite GaN, shipped with its material database
+GAN = (Path(__file__).resolve().parents[2] / "examples" / "giftbte" / "input" / "materials" / "GaN"
+       / "ShengBTEFile")
 BOHR_NM = 0.0529177210818
 # GaN cell of the shipped CONTROL (rows a1, a2, c; units of lfactor, only directions matter)
 LATTICE = np.array([[5.952957954645230, 0.0, 0.0],
