@@ -246,6 +246,13 @@ def build_problem(mesh: Mesh, materials: Sequence[Material | ModeMaterial],
                      "boundary condition"
                      + (f" (also unlisted: {unlisted[1:]})" if len(unlisted) > 1 else ""),
                      "BoundaryIndex")
+    at_zero = sorted(bc.index for bc in boundaries.values()
+                     if bc.kind == BoundaryKind.THERMALIZING and bc.value <= 0)
+    if at_zero:
+        note(f"BoundaryValue: thermalizing boundaries {at_zero} are at <= 0 K; the BTE here is "
+             "linear in the temperature, so this is a level relative to the other walls (as in "
+             "GiftBTE's examples), not an absolute temperature: the phonon properties stay "
+             "those of the material files")
     absent = sorted(set(boundaries) - set(np.unique(mesh.bnd_index).tolist()))
     if absent:
         note(f"BoundaryIndex: boundaries {absent} are listed but do not occur in the "

@@ -113,3 +113,17 @@ def test_reader_locates_builder_errors(case_factory):
     with pytest.raises(bte.BTEInputError, match="boundary 4") as info:
         bte.read_input_folder(run)
     assert info.value.file.endswith("test_bc.dat") and info.value.key == "BoundaryIndex"
+
+
+def test_walls_at_zero_kelvin_are_a_level_and_say_so():
+    """Issue 23 item 8: a thermalizing wall at <= 0 K (GiftBTE's examples use 0 K walls) is kept,
+    as a level of the linear problem, with a warning that says so; positive walls give none."""
+    mesh = column_mesh(np.linspace(0.0, THICKNESS, N_CELLS + 1), THICKNESS)
+    walls = [BoundaryCondition(1, Kind.SPECULAR), BoundaryCondition(2, Kind.THERMALIZING, 1.0),
+             BoundaryCondition(3, Kind.THERMALIZING, 0.0), BoundaryCondition(4, Kind.SPECULAR)]
+    seen: list[str] = []
+    problem = bte.build_problem(mesh, [si15()], walls, Settings(ntheta=2, nphi=2), warn=seen.append)
+    assert seen == problem.warnings and len(seen) == 1
+    assert "boundaries [3] are at <= 0 K" in seen[0] and "relative" in seen[0]
+    assert bte.build_problem(mesh, [si15()], CROSS_PLANE, Settings(ntheta=2, nphi=2),
+                             warn=seen.append).warnings == []
