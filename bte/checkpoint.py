@@ -7,6 +7,7 @@ and solver settings; resuming from a checkpoint of another problem is refused.
 from __future__ import annotations
 
 import hashlib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -56,10 +57,13 @@ class Checkpointer:
     state every ``every`` iterations or steps, under the fingerprint ``key`` of the problem and
     settings.  Under MPI (``rank`` of ``size`` > 1) each rank keeps its own share of the state in
     ``<path stem>.rank<r>.npz``.  fingerprint_parts: what a checkpoint must match (see
-    :func:`fingerprint`)."""
+    :func:`fingerprint`).  The wall time of the run before a resume is saved with the state, so
+    :meth:`wall_time` counts the whole run, not only its resumed part."""
 
     def __init__(self, path: str | Path | None, every: int, *fingerprint_parts, rank: int = 0,
-                 size: int = 1):
+                 size: int = 1, started: float | None = None):
+        self.started = time.perf_counter() if started is None else started  # perf_counter s
+        self.earlier_s = 0.0              # s of the run before the checkpoint resumed
         if path is not None and size > 1:
             path = Path(path).with_suffix(f".rank{rank}.npz")
         self.path = None if path is None else Path(path)
@@ -68,12 +72,19 @@ class Checkpointer:
 
     def resume(self) -> dict[str, np.ndarray] | None:
         """The saved state, or None (no checkpoint, or checkpoints off)."""
-        return None if self.path is None else load_state(self.path, self.key)
+        state = None if self.path is None else load_state(self.path, self.key)
+        if state is not None:
+            self.earlier_s = float(state.pop("wall_s", 0.0))
+        return state
+
+    def wall_time(self) -> float:
+        """Seconds of the whole run: since ``started`` plus those before the resume."""
+        return self.earlier_s + time.perf_counter() - self.started
 
     def due(self, step: int) -> bool:
         """Whether iteration/step ``step`` is to be saved."""
         return self.path is not None and step % self.every == 0
 
     def save(self, **state: np.ndarray) -> None:
-        """Write ``state`` (see save_state)."""
-        save_state(self.path, self.key, **state)
+        """Write ``state`` (see save_state) with the run's wall time so far."""
+        save_state(self.path, self.key, wall_s=np.array(self.wall_time()), **state)

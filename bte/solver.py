@@ -224,7 +224,7 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
     saver = Checkpointer(checkpoint, checkpoint_every, nc, nb, nd, int(opt.synthetic),
                          opt.order, d.speed, d.tau, d.cap, d.lattice, d.heat_ratio, d.bf_kind,
                          run.d.bf_value, d.bf_trans, heat, g.volume, rank=run.part.rank,
-                         size=run.part.size)
+                         size=run.part.size, started=start)
     state = saver.resume()
     if state is not None:
         run.e[...], run.e_bnd[...], temp = state["e"], state["e_bnd"], state["temp"]
@@ -257,5 +257,5 @@ def solve(problem: Problem, *, max_iter: int | None = None, residual_temp: float
                     memory_estimate_bytes=memory)
     return Result(problem=problem, **run.fields(), kappa_effective=kappa, kappa_method=how,
                   kappa_direction=direction, iterations=it, converged=converged,
-                  residual_history=history, wall_time=time.perf_counter() - start,
+                  residual_history=history, wall_time=saver.wall_time(),
                   settings=settings, temperature_fourier=fourier)

@@ -370,11 +370,12 @@ def _heat_factor(problem: Problem, step: int, dt: float) -> float:
 
 
 def _checkpointer(path, every: int, opt: _Options, d: Discretisation, run: Transport,
-                  heat: np.ndarray, temp: np.ndarray, volume: np.ndarray) -> Checkpointer:
+                  heat: np.ndarray, temp: np.ndarray, volume: np.ndarray,
+                  started: float) -> Checkpointer:
     nb, nd, nc = d.shape
     return Checkpointer(path, every, nc, nb, nd, opt.scheme, opt.order, opt.dt, opt.n_steps,
                         d.speed, d.tau, d.cap, d.bf_kind, run.d.bf_value, heat, temp, volume,
-                        rank=run.part.rank, size=run.part.size)
+                        rank=run.part.rank, size=run.part.size, started=started)
 
 
 def solve_transient(problem: Problem, *, scheme: str = "explicit",
@@ -430,7 +431,8 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                             heat_rise, 1e-3)
     history: list[tuple[float, float]] = []
     q_prev, inner_total, step, first, stop = run.flux.copy(), 0, 0, 1, False
-    saver = _checkpointer(checkpoint, checkpoint_every, opt, d, run, heat, temp, g.volume)
+    saver = _checkpointer(checkpoint, checkpoint_every, opt, d, run, heat, temp, g.volume,
+                          start)
     state = saver.resume()
     if state is not None:
         run.e[...], run.e_bnd[...], temp, q_prev = (state["e"], state["e_bnd"], state["temp"],
@@ -473,7 +475,7 @@ def solve_transient(problem: Problem, *, scheme: str = "explicit",
                     residual_flux=opt.tol_q, early_stop=early_stop,
                     memory_estimate_bytes=memory)
     return TransientResult(problem=problem, **run.fields(), iterations=step,
-                           residual_history=history, wall_time=time.perf_counter() - start,
+                           residual_history=history, wall_time=saver.wall_time(),
                            settings=settings,
                            **series.result_fields(), stability=stability,
                            reached_end=step == opt.n_steps, steady_state=stop,

@@ -75,3 +75,18 @@ def test_killed_mts_run_resumes(column, tmp_path):
                       residual_temp=1e-30, residual_flux=1e-30)
     t = np.loadtxt(out / "TempLattice.dat")
     np.testing.assert_allclose(t[:, -1], whole.temperature_lattice, rtol=0, atol=1e-10)
+
+
+def test_resumed_run_reports_the_whole_wall_time(column, tmp_path):
+    """Issue 23 item 12: a resumed run's wall time counts the run before the checkpoint too (the
+    checkpoint holds it), not only the resumed part."""
+    problem = bte.read_input_folder(column)
+    path = tmp_path / "state.npz"
+    first = bte.solve(problem, max_iter=8, checkpoint=path, checkpoint_every=8, **SETTINGS)
+    with np.load(path) as saved:
+        before = float(saved["wall_s"])
+    assert 0 < before <= first.wall_time
+    resumed = bte.solve(problem, max_iter=9, checkpoint=path, checkpoint_every=100, **SETTINGS)
+    alone = bte.solve(problem, max_iter=1, **SETTINGS).wall_time      # about one iteration
+    assert resumed.wall_time >= before
+    assert resumed.wall_time - before < 10 * alone + 1.0
