@@ -12,11 +12,12 @@ only directions matter).  Velocity vectors rotate as v_mesh = R v_crystal.
 """
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from mtscore.symmetry import symmetry_search
 
 from .problem import BTEInputError
 
@@ -97,19 +98,7 @@ def symmetry_dataset(lattice: np.ndarray, positions: np.ndarray, numbers: Sequen
                      symprec: float = 1e-5):
     """spglib's symmetry dataset of the crystal (lattice rows, fractional positions, atomic or
     type numbers); BTEInputError naming ``source`` and ``key`` when the search fails."""
-    import spglib
-
-    cell = (np.asarray(lattice, dtype=np.float64), np.asarray(positions, dtype=np.float64),
-            [int(n) for n in numbers])
-    reason = ""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
-            if dataset is None:
-                reason = spglib.get_error_message()
-    except Exception as exc:       # spglib raises SpglibError when OLD_ERROR_HANDLING is off
-        dataset, reason = None, str(exc)
+    dataset, reason = symmetry_search(lattice, positions, numbers, symprec)
     if dataset is None:
         raise BTEInputError(f"symmetry search failed ({reason}); check the cell and positions",
                             source, None, key)

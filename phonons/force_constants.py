@@ -26,6 +26,7 @@ from phonopy import Phonopy
 from phonopy.structure.atoms import PhonopyAtoms
 
 from mtscore import atomic_path
+from mtscore.symmetry import symmetry_search
 
 from .nac import NacParams, resolve_nac
 
@@ -68,16 +69,8 @@ def ase_atoms(cell: PhonopyAtoms) -> Atoms:
 def check_symmetry(atoms: Atoms, symprec: float = 1e-5) -> spglib.SpglibDataset:
     """spglib's symmetry dataset of ``atoms``; SymmetryError when the search fails (overlapping
     atoms, a singular cell, ...), naming the reason spglib gives."""
-    cell = (np.array(atoms.cell), atoms.get_scaled_positions(), atoms.numbers)
-    reason = ""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            dataset = spglib.get_symmetry_dataset(cell, symprec=symprec)
-            if dataset is None:
-                reason = spglib.get_error_message()
-    except Exception as exc:       # spglib raises SpglibError when OLD_ERROR_HANDLING is off
-        dataset, reason = None, str(exc)
+    dataset, reason = symmetry_search(np.array(atoms.cell), atoms.get_scaled_positions(),
+                                      atoms.numbers, symprec)
     if dataset is None:
         raise SymmetryError(f"symmetry search failed for {atoms.get_chemical_formula()} "
                             f"({len(atoms)} atoms, symprec = {symprec:g} Å): {reason}; check "
