@@ -108,3 +108,22 @@ def test_run_polar_structure_without_born_charges(tmp_path, capsys):
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and str(tmp_path / "POSCAR") in error
     assert "Al-N" in error and not (tmp_path / "out" / "stages").exists()
+
+
+def test_run_polar_structure_with_born_file_beside_it(tmp_path, capsys):
+    """--structure with a BORN file beside it: the force-constant stage carries the charges (the
+    kappa.json says so), and a rerun finds that stage cached.  ASE's EMT knows Al and N."""
+    import shutil
+
+    from phonons_refdata import ALN
+    shutil.copy(ALN / "POSCAR-unitcell", tmp_path / "POSCAR")
+    shutil.copy(ALN / "BORN", tmp_path / "BORN")
+    args = ["phonons", "run", "--structure", str(tmp_path / "POSCAR"), "--calculator",
+            "ase.calculators.emt:EMT", "--dim", "1", "1", "1", "--mesh", "2", "2", "2",
+            "--bands", "2", "--no-plots", "--output", str(tmp_path / "out")]
+    assert main(args) == 0
+    assert json.loads((tmp_path / "out" / "kappa.json").read_text())["non_analytic_correction"]
+    stages = sorted(p.name for p in (tmp_path / "out" / "stages").iterdir())
+    assert main(args) == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "stages").iterdir()) == stages
+    assert len([s for s in stages if s.startswith("fc-")]) == 1

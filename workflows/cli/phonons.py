@@ -92,8 +92,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 
 def _force_constants(args: argparse.Namespace, output: Path):
     """The force constants of the command: computed through the study runner (cached under
-    OUT/stages, forces under OUT/force_cache so a rerun resumes) or loaded from phono3py
-    files."""
+    OUT/stages, forces under OUT/force_cache so a rerun resumes; with the Born charges of
+    --born or of a BORN file beside the structure) or loaded from phono3py files."""
     import phonons
 
     nac = False if args.no_nac else None
@@ -117,35 +117,20 @@ def _force_constants(args: argparse.Namespace, output: Path):
     beside = Path(args.structure).with_name("BORN")
     if born is None and nac is None and beside.is_file():
         born = beside
-    if born is not None or nac is False:
-        return _force_constants_direct(args, output, born, nac)
-    from phonons.nac import check_polar
     from workflows.stages import read_force_constants, read_structure_file
     from workflows.study import StudyRunner
 
-    check_polar(read_structure_file(args.structure).get_chemical_symbols(), file=args.structure,
-                key="--born")           # before the stage, which takes no Born charges
-
+    if born is None and nac is None:    # a polar crystal without charges: before any stage
+        from phonons.nac import check_polar
+        check_polar(read_structure_file(args.structure).get_chemical_symbols(),
+                    file=args.structure, key="--born")
     runner = StudyRunner(output / "stages", args.calculator)
     structure = runner.structure(str(Path(args.structure).resolve()))
     stage = runner.force_constants(structure, args.dim, args.displacement,
                                    cutoff_pair=args.cutoff_pair, n_random=args.random,
-                                   forces_dir=output / "force_cache", progress=True)
+                                   forces_dir=output / "force_cache", progress=True,
+                                   born=born, nac=nac)
     return read_force_constants(stage)
-
-
-def _force_constants_direct(args: argparse.Namespace, output: Path, born, nac):
-    """Force constants of --structure computed without the study runner (whose stage takes no
-    Born charges), forces cached per displacement in OUT/force_cache."""
-    import phonons
-    from workflows.calculators import make_calculator
-    from workflows.stages import read_structure_file
-
-    atoms = read_structure_file(args.structure)
-    return phonons.compute_force_constants(
-        atoms, make_calculator(args.calculator), args.dim, displacement=args.displacement,
-        cutoff_pair_distance=args.cutoff_pair, n_random=args.random,
-        cache_dir=output / "force_cache", progress=True, born=born, nac=nac)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
